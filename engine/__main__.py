@@ -1,0 +1,167 @@
+"""Command line: ``python -m engine data list|install``, ``python -m engine run``.
+
+Thin over :mod:`engine.data` and :mod:`engine.pipeline`; bad input ends with a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .data.errors import DataError
+from .train import TrainConfig
+
+_T = TrainConfig()
+
+
+def _data_list(args) -> int:
+    from .data import datasets, is_installed
+
+    for ds in datasets():
+        mark = "installed" if is_installed(ds.id) else "-"
+        print(f"{ds.id:20s} {ds.kind:12s} {mark:10s} {ds.title}")
+        if args.verbose:
+            print(f"{'':20s} source: {ds.source}\n{'':20s} licence: {ds.licence}\n{'':20s} cite: {ds.citation}")
+            for f in ds.files:
+                print(f"{'':20s} {f.name}  sha256 {f.sha256[:16]}...  {f.size} B")
+    return 0
+
+
+def _data_install(args) -> int:
+    from .data import install
+
+    if not args.ids and not args.all:
+        raise DataError("Name dataset ids to install, or --all (see `python -m engine data list`)")
+    written = install(None if args.all else args.ids, force=args.force, log=print)
+    print(f"{len(written)} file(s) written")
+    return 0
+
+
+def _run(args) -> int:
+    from tqdm import tqdm
+
+    from .pipeline import RunConfig, run
+
+    train = TrainConfig(encoder_type=args.encoder, aligner=args.aligner, hidden=tuple(args.hidden),
+                        n_latent=args.latent, dropout=args.dropout, lr=args.lr, weight_decay=args.weight_decay,
+                        batch_size=args.batch_size, pretrain_epochs=args.pretrain_epochs, patience=args.patience,
+                        transfer_epochs=args.transfer_epochs, lambda_align=args.lambda_align,
+                        lambda_rec=args.lambda_rec, device=args.device)
+    cfg = RunConfig(drug=args.drug, sc=args.sc, bulk=args.bulk, response=args.response, screen=args.screen,
+                    sc_labels=args.sc_labels, label_column=args.label_column, seeds=args.seeds,
+                    first_seed=args.first_seed, n_top_genes=args.n_top_genes, threshold=args.threshold,
+                    out=args.out, name=args.name, train=train)
+    bar = tqdm(total=100, desc="run", unit="%", file=sys.stderr, disable=args.quiet,
+               bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed}] {postfix}")
+
+    def progress(event: dict) -> None:
+        bar.n = round(100 * event["fraction"])
+        bar.set_postfix_str(event.get("message", "")[:60], refresh=True)
+
+    analyse = None
+    if not args.no_analysis:
+        from .tools.analysis import analyse_run
+
+        analyse = lambda result, models: analyse_run(result, models=models)
+    path = run(cfg, progress=progress, analyse=analyse)
+    bar.close()
+    print(path)
+    return 0
+
+
+def _analyse(args) -> int:
+    from pathlib import Path
+
+    from .results import read_result, write_atomic
+    from .tools.analysis import analyse_run
+
+    path = Path(args.result)
+    adata = read_result(path)
+    adata.uns.pop("missing_parts", None)
+    folder = args.models or path.with_name(f"{path.stem}.models")
+    analyse_run(adata, models_folder=folder, n_steps=args.n_steps, n_signature_genes=args.n_signature_genes,
+                pval_cutoff=args.pval_cutoff, lfc_cutoff=args.lfc_cutoff, n_null=args.n_null, seed=args.seed)
+    out = write_atomic(adata, args.out or path)
+    for part, why in adata.uns["analysis"]["skipped"].items():
+        print(f"skipped {part}: {why}", file=sys.stderr)
+    print(out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m engine", description="scResponse engine: bulk-to-single-cell drug response")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="list or install catalog datasets").add_subparsers(dest="data_command", required=True)
+    dl = data.add_parser("list", help="list catalog datasets and whether they are installed")
+    dl.add_argument("-v", "--verbose", action="store_true", help="also print source, licence, citation and files")
+    dl.set_defaults(func=_data_list)
+    di = data.add_parser("install", help="install datasets from $SCRESPONSE_DATA_MIRROR or their public source")
+    di.add_argument("ids", nargs="*", help="catalog ids (see `data list`)")
+    di.add_argument("--all", action="store_true", help="install every dataset")
+    di.add_argument("--force", action="store_true", help="reinstall files that are already present")
+    di.set_defaults(func=_data_install)
+
+    r = sub.add_parser("run", help="train bulk -> single-cell transfer over several seeds and write a result .h5ad",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g = r.add_argument_group("data")
+    g.add_argument("--drug", required=True, help="drug name, matched loosely (PLX4720 = PLX-4720 = plx_4720)")
+    g.add_argument("--sc", required=True, help="single-cell catalog id (e.g. scad_plx4720) or a file: .h5ad, "
+                   "cells x genes TSV with a label column, genes x cells count table, or a 10x mtx folder")
+    g.add_argument("--bulk", default="gdsc", help="bulk catalog id, or an .h5ad with obs['response']")
+    g.add_argument("--response", default="binary", choices=["binary", "ln_ic50", "auc", "ccle_ic50", "ccle_actarea"],
+                   help="bulk response: scDEAL binary labels, or a continuous response binarised by the waterfall rule")
+    g.add_argument("--screen", default="GDSC2", choices=["GDSC1", "GDSC2", "both"], help="GDSC screen for ln_ic50/auc")
+    g.add_argument("--sc-labels", default=None, help="table of per-cell labels (index = cell id), for evaluation only")
+    g.add_argument("--label-column", default="response", help="label column in the cells' file or label table")
+    g.add_argument("--n-top-genes", type=int, default=None, help="keep this many highly variable shared genes")
+    m = r.add_argument_group("model (defaults fixed in advance; never tuned on single-cell labels)")
+    m.add_argument("--encoder", default=_T.encoder_type, choices=["ae", "dae", "vae"], help="encoder type")
+    m.add_argument("--aligner", default=_T.aligner, choices=["mmd", "coral", "none"], help="domain alignment loss")
+    m.add_argument("--hidden", type=int, nargs="+", default=list(_T.hidden), help="hidden layer sizes")
+    m.add_argument("--latent", type=int, default=_T.n_latent, help="latent dimensions")
+    m.add_argument("--dropout", type=float, default=_T.dropout, help="dropout rate")
+    m.add_argument("--lr", type=float, default=_T.lr, help="learning rate (AdamW)")
+    m.add_argument("--weight-decay", type=float, default=_T.weight_decay, help="AdamW weight decay")
+    m.add_argument("--batch-size", type=int, default=_T.batch_size, help="bulk minibatch size (class-balanced)")
+    m.add_argument("--pretrain-epochs", type=int, default=_T.pretrain_epochs, help="max bulk pre-training epochs")
+    m.add_argument("--patience", type=int, default=_T.patience, help="early-stopping patience on bulk validation")
+    m.add_argument("--transfer-epochs", type=int, default=_T.transfer_epochs, help="transfer epochs")
+    m.add_argument("--lambda-align", type=float, default=_T.lambda_align, help="weight of the alignment loss")
+    m.add_argument("--lambda-rec", type=float, default=_T.lambda_rec, help="weight of the reconstruction losses")
+    m.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto = CUDA when present")
+    o = r.add_argument_group("run")
+    o.add_argument("--seeds", type=int, default=5, help="number of seeds")
+    o.add_argument("--first-seed", type=int, default=0, help="first seed")
+    o.add_argument("--threshold", type=float, default=0.5, help="score threshold for 'sensitive' (F1, MCC, BA)")
+    o.add_argument("--out", default="precomputed", help="folder for the result file")
+    o.add_argument("--name", default=None, help="result file name (default: drug__data__time__id)")
+    o.add_argument("--no-analysis", action="store_true", help="skip attributions, signatures and DEG correlation")
+    o.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=_run)
+    a = sub.add_parser("analyse", help="attributions, signatures, DEG correlation and cluster summaries for a result",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    a.add_argument("result", help="a result .h5ad written by `run`")
+    a.add_argument("--models", default=None, help="folder of the run's saved models (default: RESULT.models beside it)")
+    a.add_argument("--out", default=None, help="write here instead of updating RESULT in place (atomically)")
+    a.add_argument("--n-steps", type=int, default=32, help="integrated-gradients steps")
+    a.add_argument("--n-signature-genes", type=int, default=50, help="genes per DEG signature (at most)")
+    a.add_argument("--pval-cutoff", type=float, default=0.05, help="adjusted p cut-off for DEGs and critical genes")
+    a.add_argument("--lfc-cutoff", type=float, default=0.5, help="|log2 ratio of mean |IG|| cut-off for critical genes")
+    a.add_argument("--n-null", type=int, default=1000, help="random gene sets in the DEG-correlation null")
+    a.add_argument("--seed", type=int, default=0, help="seed of the random gene sets and score_genes controls")
+    a.set_defaults(func=_analyse)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The AnnData-facing model (scvi-tools ``model`` style): fit / predict / get_latent / save / load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import torch
+
+from .module import TransferNetwork
+from .train import CancelHook, ProgressHook, TrainConfig, TrainResult, resolve_device, train
+
+LAYER = "scaled"
+
+
+def _matrix(adata: ad.AnnData, layer: str) -> np.ndarray:
+    X = adata.layers[layer] if layer in adata.layers else adata.X
+    return np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float32)
+
+
+class DrugResponseModel:
+    """Bulk-to-single-cell drug-response model over harmonised AnnData (see :func:`engine.preprocess.harmonize`).
+
+    ``bulk.obs['response']`` holds 1 = sensitive / 0 = resistant. ``cells`` needs no labels, and any
+    it has are never read.
+    """
+
+    def __init__(self, bulk: ad.AnnData, cells: ad.AnnData, config: TrainConfig | None = None, *, layer: str = LAYER):
+        if list(bulk.var_names) != list(cells.var_names):
+            raise ValueError("bulk and cells must share the same genes in the same order; run harmonize() first")
+        if "response" not in bulk.obs:
+            raise ValueError("bulk.obs['response'] (1 = sensitive, 0 = resistant) is required")
+        self.bulk, self.cells, self.layer = bulk, cells, layer
+        self.config = config or TrainConfig()
+        self.genes = list(bulk.var_names)
+        self.result: TrainResult | None = None
+        self.seed: int | None = None
+
+    def fit(self, *, seed: int = 0, progress: ProgressHook | None = None, cancel: CancelHook | None = None):
+        self.seed = seed
+        self.result = train(_matrix(self.bulk, self.layer), self.bulk.obs["response"].to_numpy(dtype=np.float32),
+                            _matrix(self.cells, self.layer), config=self.config, seed=seed,
+                            progress=progress, cancel=cancel)
+        return self
+
+    def _net(self, transferred: bool) -> TransferNetwork:
+        if self.result is None:
+            raise RuntimeError("fit() or load() the model first")
+        return self.result.transferred if transferred else self.result.pretrained
+
+    def _forward(self, adata: ad.AnnData | None, transferred: bool):
+        adata = self.cells if adata is None else adata
+        if list(adata.var_names) != self.genes:
+            raise ValueError("adata must hold the model's genes in the model's order")
+        net = self._net(transferred)
+        device = next(net.parameters()).device
+        with torch.no_grad():
+            x = torch.as_tensor(_matrix(adata, self.layer), device=device)
+            z, _ = net.encode(x)
+            return z, net.predictor(z)
+
+    def predict(self, adata: ad.AnnData | None = None, *, transferred: bool = True) -> np.ndarray:
+        """Probability of 'sensitive' for each row (cells by default)."""
+        _, logit = self._forward(adata, transferred)
+        return torch.sigmoid(logit).cpu().numpy()
+
+    def get_latent(self, adata: ad.AnnData | None = None, *, transferred: bool = True) -> np.ndarray:
+        z, _ = self._forward(adata, transferred)
+        return z.cpu().numpy()
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save({"pretrained": self._net(False).state_dict(), "transferred": self._net(True).state_dict()},
+                   folder / "model.pt")
+        (folder / "model.json").write_text(json.dumps({"config": self.config.to_dict(), "genes": self.genes,
+                                                        "seed": self.seed}))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, bulk: ad.AnnData, cells: ad.AnnData) -> "DrugResponseModel":
+        cfg, genes, seed, nets = load_networks(folder)
+        model = cls(bulk, cells, cfg)
+        model.result = TrainResult(nets["pretrained"], nets["transferred"])
+        model.seed = seed
+        return model
+
+
+def load_networks(folder: str | Path, *, device: str = "auto") -> tuple[TrainConfig, list[str], int, dict]:
+    """Config, genes, seed and the two networks ('pretrained', 'transferred') saved by :meth:`DrugResponseModel.save`."""
+    folder = Path(folder)
+    meta = json.loads((folder / "model.json").read_text())
+    cfg = TrainConfig(**{**meta["config"], "hidden": tuple(meta["config"]["hidden"])})
+    dev = resolve_device(device)
+    states = torch.load(folder / "model.pt", map_location=dev)
+    nets = {}
+    for key in ("pretrained", "transferred"):
+        net = TransferNetwork(len(meta["genes"]), encoder_type=cfg.encoder_type, hidden=cfg.hidden,
+                              n_latent=cfg.n_latent, predictor_hidden=cfg.predictor_hidden,
+                              dropout=cfg.dropout, noise=cfg.noise).to(dev)
+        net.load_state_dict(states[key])
+        nets[key] = net.eval()
+    return cfg, meta["genes"], meta["seed"], nets

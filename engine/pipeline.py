@@ -1,0 +1,215 @@
+"""A run: a config in, one result ``.h5ad`` out (atomic write, full provenance).
+
+The dashboard, background jobs, the CLI and the benchmarks all call :func:`run`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+from . import provenance
+from .data import catalog, load_bulk, read_single_cell
+from .data.install import checksums
+from .model import DrugResponseModel
+from .preprocess import harmonize
+from .results import h5_safe, write_atomic
+from .tools import binary_metrics, choose_c, logistic_regression, summarize
+from .tools.metrics import DEFAULT_THRESHOLD
+from .train import Cancelled, TrainConfig, resolve_device
+
+Progress = Callable[[dict], None]
+
+
+@dataclass
+class RunConfig:
+    drug: str
+    sc: str
+    bulk: str = "gdsc"
+    response: str = "binary"
+    screen: str = "GDSC2"
+    sc_labels: str | None = None
+    label_column: str = "response"
+    seeds: int = 5
+    first_seed: int = 0
+    n_top_genes: int | None = None
+    threshold: float = DEFAULT_THRESHOLD
+    out: str = "precomputed"
+    name: str | None = None
+    save_models: bool = True
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["train"] = self.train.to_dict()
+        return d
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-")[:40] or "run"
+
+
+def run_name(cfg: RunConfig, started: str) -> str:
+    sc_name = cfg.sc if catalog.is_dataset_id(cfg.sc) else Path(cfg.sc).stem
+    stamp = started.replace("-", "").replace(":", "").replace("T", "-").rstrip("Z")
+    return cfg.name or f"{_slug(cfg.drug)}__{_slug(sc_name)}__{stamp}__{uuid.uuid4().hex[:6]}"
+
+
+def _data_checksums(cfg: RunConfig) -> dict:
+    out = {}
+    for source in (cfg.bulk, cfg.sc, cfg.sc_labels):
+        if not source:
+            continue
+        if catalog.is_dataset_id(source):
+            ds = catalog.get(source)
+            out.update(checksums([source, *ds.requires]))
+        else:
+            out[str(source)] = {"sha256": provenance.file_checksum(source)}
+    if cfg.bulk == "gdsc" and cfg.response == "binary":
+        out.update(checksums(["scdeal_bulk_labels"]))
+    return out
+
+
+def _embed(adata: ad.AnnData, latent: np.ndarray, *, seed: int, cluster: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    import scanpy as sc
+
+    tmp = ad.AnnData(np.zeros((latent.shape[0], 1), dtype=np.float32), obs=pd.DataFrame(index=adata.obs_names))
+    tmp.obsm["X_latent"] = latent
+    sc.pp.neighbors(tmp, use_rep="X_latent", n_neighbors=min(15, max(2, latent.shape[0] - 1)), random_state=seed)
+    sc.tl.umap(tmp, random_state=seed)
+    leiden = None
+    if cluster:
+        sc.tl.leiden(tmp, flavor="igraph", n_iterations=2, random_state=seed, directed=False)
+        leiden = tmp.obs["leiden"].to_numpy()
+    return tmp.obsm["X_umap"], leiden
+
+
+def _label_names(score: np.ndarray, threshold: float) -> pd.Categorical:
+    return pd.Categorical(np.where(score >= threshold, "sensitive", "resistant"), categories=["resistant", "sensitive"])
+
+
+def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[], bool] | None = None,
+        analyse: Callable[[ad.AnnData, list], None] | None = None) -> Path:
+    """Train ``cfg.seeds`` seeds, evaluate against both baselines, write the result; returns its path.
+
+    ``progress`` receives dicts with ``stage``, ``fraction`` (0..1) and ``message``; ``cancel`` is polled
+    during training and raises :class:`engine.train.Cancelled`. ``analyse(result, models)`` may add
+    analysis keys before the file is written.
+    """
+    report = progress or (lambda e: None)
+    timer = provenance.StageTimer()
+    started = provenance.utc_now()
+    name = run_name(cfg, started)
+    seeds = list(range(cfg.first_seed, cfg.first_seed + cfg.seeds))
+    device = resolve_device(cfg.train.device)
+
+    report({"stage": "load", "fraction": 0.0, "message": f"loading {cfg.bulk} ({cfg.drug}) and {cfg.sc}"})
+    with timer.stage("load"):
+        bulk = load_bulk(cfg.bulk, drug=cfg.drug, response=cfg.response, screen=cfg.screen)
+        cells = read_single_cell(cfg.sc, label_table=cfg.sc_labels, label_column=cfg.label_column)
+    with timer.stage("preprocess"):
+        bulk, cells = harmonize(bulk, cells, n_top_genes=cfg.n_top_genes)
+    report({"stage": "preprocess", "fraction": 0.05,
+            "message": f"{bulk.n_obs} cell lines, {cells.n_obs} cells, {cells.n_vars} shared genes"})
+
+    models, history = [], []
+    with timer.stage("train"):
+        for i, seed in enumerate(seeds):
+            def hook(row, i=i):
+                done = (i + (0.5 if row["stage"] == "transfer" else 0.0) + 0.5 * row["epoch"] / row["epochs"]) / len(seeds)
+                report({"stage": "train", "fraction": 0.05 + 0.75 * min(done, 1.0), "seed": row["seed"],
+                        "epoch": row["epoch"], "epochs": row["epochs"], "phase": row["stage"],
+                        "message": f"seed {row['seed']} {row['stage']} epoch {row['epoch']}/{row['epochs']}",
+                        "losses": {k: round(float(v), 4) for k, v in row.items()
+                                   if k in ("cls", "rec_bulk", "rec_sc", "align", "kl", "val_bce", "val_auroc")}})
+            model = DrugResponseModel(bulk, cells, cfg.train).fit(seed=seed, progress=hook, cancel=cancel)
+            models.append(model)
+            history.extend(model.result.history)
+
+    report({"stage": "evaluate", "fraction": 0.82, "message": "baselines and metrics"})
+    result = cells
+    post = np.stack([m.predict() for m in models], axis=1)
+    pre = np.stack([m.predict(transferred=False) for m in models], axis=1)
+    with timer.stage("baseline"):
+        bx, by = bulk.layers["scaled"], bulk.obs["response"].to_numpy()
+        C, cv_auroc = choose_c(bx, by)
+        # each seed's baseline sees the same bulk training rows as that seed's network
+        lr = np.stack([logistic_regression(np.delete(bx, m.result.val_index, 0), np.delete(by, m.result.val_index),
+                                           cells.layers["scaled"], C=C) for m in models], axis=1)
+    result.obs["sensitivity_score"] = post.mean(1)
+    result.obs["sensitivity_score_pretransfer"] = pre.mean(1)
+    result.obs["logreg_score"] = lr.mean(1)
+    result.obs["predicted"] = _label_names(result.obs["sensitivity_score"].to_numpy(), cfg.threshold)
+    result.obs["predicted_pretransfer"] = _label_names(result.obs["sensitivity_score_pretransfer"].to_numpy(), cfg.threshold)
+    result.obsm["sensitivity_score_per_seed"] = post
+    result.obsm["sensitivity_score_pretransfer_per_seed"] = pre
+    result.obsm["logreg_score_per_seed"] = lr
+    result.uns["metrics"] = _metrics(result, post, pre, lr, cfg.threshold, models, seeds)
+    result.uns["baseline"] = {"model": "logistic regression (L2, class-balanced, C by 5-fold bulk AUROC)",
+                              "C": C, "bulk_cv_auroc": cv_auroc}
+
+    report({"stage": "embed", "fraction": 0.88, "message": "latent space, UMAP, Leiden"})
+    with timer.stage("embed"):
+        result.obsm["X_latent"] = models[0].get_latent()
+        result.obsm["X_latent_pretransfer"] = models[0].get_latent(transferred=False)
+        result.obsm["X_umap"], leiden = _embed(result, result.obsm["X_latent"], seed=seeds[0], cluster=True)
+        result.obs["leiden"] = pd.Categorical(leiden)
+        result.obsm["X_umap_pretransfer"], _ = _embed(result, result.obsm["X_latent_pretransfer"], seed=seeds[0],
+                                                      cluster=False)
+    if analyse is not None:
+        report({"stage": "analyse", "fraction": 0.92, "message": "attributions, signatures, DEG correlation"})
+        with timer.stage("analyse"):
+            analyse(result, models)
+
+    out_dir = Path(cfg.out)
+    result.uns["run_id"] = name
+    result.uns["config"] = h5_safe(cfg.to_dict())
+    result.uns["bulk"] = h5_safe(bulk.uns["bulk"])
+    result.uns["sc_input"] = h5_safe(cells.uns["sc_input"])
+    result.uns["training_history"] = pd.DataFrame(history).astype({"stage": str})
+    with timer.stage("write"):
+        if cfg.save_models:
+            for m in models:
+                m.save(out_dir / f"{name}.models" / f"seed_{m.seed}")
+        result.uns["provenance"] = h5_safe({
+            "started": started, "finished": provenance.utc_now(), "seeds": seeds, "argv": " ".join(sys.argv),
+            "versions": provenance.versions(), "device": provenance.device_info(device),
+            "data_checksums": _data_checksums(cfg), "seconds_per_stage": dict(timer.seconds),
+            "models_folder": f"{name}.models" if cfg.save_models else ""})
+        path = write_atomic(result, out_dir / f"{name}.h5ad")
+    report({"stage": "done", "fraction": 1.0, "message": str(path), "path": str(path)})
+    return path
+
+
+def _metrics(result, post, pre, lr, threshold, models, seeds) -> dict:
+    base = {"threshold": threshold, "positive_class": "sensitive", "n_seeds": len(seeds),
+            "bulk_validation_auroc": {"transfer": [m.result.bulk_val_auroc.get("transfer", np.nan) for m in models],
+                                      "no_transfer": [m.result.bulk_val_auroc.get("pretransfer", np.nan) for m in models]}}
+    y = result.obs["label"].to_numpy(dtype=float) if "label" in result.obs else None
+    if y is None or np.isfinite(y).sum() == 0:
+        return h5_safe({**base, "skipped": "no single-cell labels: metrics need labels (evaluation only)"})
+    if len(np.unique(y[np.isfinite(y)])) < 2:
+        return h5_safe({**base, "skipped": "single-cell labels hold one class only: AUROC and MCC are undefined"})
+    per = lambda S: summarize([binary_metrics(y, S[:, k], threshold=threshold) for k in range(S.shape[1])])
+    return h5_safe({**base, "transfer": per(post), "no_transfer": per(pre), "logistic_regression": per(lr),
+                    "transfer_seed_ensemble": binary_metrics(y, post.mean(1), threshold=threshold),
+                    "n_labelled_cells": int(np.isfinite(y).sum())})
+
+
+def config_from_dict(d: dict) -> RunConfig:
+    d = dict(d)
+    train = d.pop("train", {}) or {}
+    if "hidden" in train:
+        train["hidden"] = tuple(int(h) for h in train["hidden"])
+    return RunConfig(train=TrainConfig(**train), **d)
+
+
+__all__ = ["Cancelled", "RunConfig", "config_from_dict", "run"]

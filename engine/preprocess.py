@@ -1,0 +1,71 @@
+"""Harmonise bulk and single-cell data onto one gene space and one scale (scanpy ``pp`` style).
+
+Counts are normalised (``sc.pp.normalize_total`` + ``sc.pp.log1p``). Both sides are then restricted
+to their shared genes and standardised the same way: each sample z-scored across the shared genes
+(the bulk matrix is only available z-scored per sample), then each gene z-scored within its own
+domain. The model reads ``layers['scaled']``; ``X`` keeps the (log-normalised) expression.
+"""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import scanpy as sc
+import scipy.sparse as sp
+
+from .data.errors import DataError
+
+MIN_SHARED_GENES = 50
+
+
+def normalize_counts(adata: ad.AnnData, *, target_sum: float = 1e4) -> ad.AnnData:
+    """Library-size normalise and log1p a count matrix in place (``layers['counts']`` kept)."""
+    if "counts" not in adata.layers:
+        adata.layers["counts"] = adata.X.copy()
+    sc.pp.normalize_total(adata, target_sum=target_sum)
+    sc.pp.log1p(adata)
+    return adata
+
+
+def standardize(X, *, eps: float = 1e-6) -> np.ndarray:
+    """Per-sample z-score across genes, then per-gene z-score (constant genes become 0)."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    X = (X - X.mean(1, keepdims=True)) / (X.std(1, keepdims=True) + eps)
+    sd = X.std(0, keepdims=True)
+    X = (X - X.mean(0, keepdims=True)) / np.where(sd > eps, sd, 1.0)
+    return X.astype(np.float32)
+
+
+def shared_genes(bulk: ad.AnnData, cells: ad.AnnData, *, min_shared: int = MIN_SHARED_GENES) -> list[str]:
+    shared = [g for g in bulk.var_names if g in set(cells.var_names)]
+    if len(shared) < min_shared:
+        raise DataError(f"Only {len(shared)} genes are shared by the bulk data ({bulk.n_vars} genes) and the "
+                        f"single-cell data ({cells.n_vars} genes); at least {min_shared} are needed. "
+                        "Check that both use human gene ids (symbols, Entrez or Ensembl).")
+    return shared
+
+
+def harmonize(bulk: ad.AnnData, cells: ad.AnnData, *, n_top_genes: int | None = None,
+              min_shared: int = MIN_SHARED_GENES) -> tuple[ad.AnnData, ad.AnnData]:
+    """Shared genes, counts normalised, both sides standardised into ``layers['scaled']``.
+
+    With ``n_top_genes``, keep that many highly variable genes (scanpy, on the cells) among the shared ones.
+    Writes ``uns['preprocess']`` on both objects.
+    """
+    cells = cells.copy()
+    if cells.uns.get("sc_input", {}).get("counts"):
+        normalize_counts(cells)
+    genes = shared_genes(bulk, cells, min_shared=min_shared)
+    cells = cells[:, genes].copy()
+    if n_top_genes and n_top_genes < len(genes):
+        sc.pp.highly_variable_genes(cells, n_top_genes=n_top_genes, flavor="seurat")
+        genes = list(cells.var_names[cells.var["highly_variable"]])
+        cells = cells[:, genes].copy()
+    bulk = bulk[:, genes].copy()
+    for a in (bulk, cells):
+        a.layers["scaled"] = standardize(a.X)
+    info = {"n_shared_genes": len(genes), "n_top_genes": n_top_genes or 0,
+            "counts_normalized": bool(cells.uns.get("sc_input", {}).get("counts")),
+            "standardization": "per-sample z-score across shared genes, then per-gene z-score within each domain"}
+    bulk.uns["preprocess"] = cells.uns["preprocess"] = info
+    return bulk, cells

@@ -1,0 +1,62 @@
+"""What a run records so that anyone can rerun it: versions, device, host, data checksums, timings."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("torch", "numpy", "scipy", "pandas", "anndata", "scanpy", "scikit-learn", "captum", "umap-learn", "leidenalg")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "engine": __import__("engine").__version__}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def device_info(device) -> dict[str, str]:
+    import torch
+
+    info = {"device": str(device), "host": platform.node(), "platform": platform.platform(),
+            "torch_threads": str(torch.get_num_threads())}
+    if str(device).startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name(0)
+        info["cuda"] = str(torch.version.cuda)
+    return info
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StageTimer:
+    """Wall time per named stage, in seconds."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+
+
+def file_checksum(path: str | Path) -> str:
+    from .data.install import sha256_of
+
+    p = Path(path)
+    if p.is_dir():
+        return "folder"
+    return sha256_of(p)

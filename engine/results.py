@@ -1,0 +1,80 @@
+"""Result files: atomic writing, and reading with a report of what is missing (see ``schema.md``)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+from .data.errors import DataError
+
+REQUIRED_OBS = ("sensitivity_score", "sensitivity_score_pretransfer", "predicted", "leiden")
+REQUIRED_OBSM = ("X_latent", "X_umap")
+REQUIRED_UNS = ("metrics", "config", "provenance")
+
+
+def h5_safe(value):
+    """Make a nested structure writable to .h5ad: None -> '', tuples -> lists, numpy scalars -> Python."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return {str(k): h5_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [h5_safe(v) for v in value]
+        if items and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in items):
+            return np.asarray(items, dtype=float)
+        if items and all(isinstance(v, str) for v in items):
+            return np.asarray(items, dtype=object)
+        return {str(i): v for i, v in enumerate(items)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_atomic(adata: ad.AnnData, path: str | Path) -> Path:
+    """Write ``adata`` to ``path`` via a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".h5ad.part", dir=path.parent)
+    os.close(fd)
+    try:
+        adata.write_h5ad(tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def missing_parts(adata: ad.AnnData) -> list[str]:
+    """Keys of the schema that this result lacks (an old or partial result still opens)."""
+    missing = [f"obs['{k}']" for k in REQUIRED_OBS if k not in adata.obs]
+    missing += [f"obsm['{k}']" for k in REQUIRED_OBSM if k not in adata.obsm]
+    missing += [f"uns['{k}']" for k in REQUIRED_UNS if k not in adata.uns]
+    return missing
+
+
+def read_result(path: str | Path, *, backed: bool = False) -> ad.AnnData:
+    """Open a result file; a clear DataError if it is not a readable .h5ad."""
+    path = Path(path)
+    try:
+        adata = ad.read_h5ad(path, backed="r" if backed else None)
+    except Exception as exc:
+        raise DataError(f"Unreadable result file: {type(exc).__name__}: {exc}", path=path) from exc
+    adata.uns["missing_parts"] = np.asarray(missing_parts(adata), dtype=object)
+    return adata
+
+
+def metrics_table(adata: ad.AnnData) -> pd.DataFrame:
+    """Rows = models, columns = 'metric mean' and 'metric sd' (empty when metrics were skipped)."""
+    m = adata.uns.get("metrics", {})
+    rows = {}
+    for model in ("transfer", "no_transfer", "logistic_regression"):
+        if model in m:
+            rows[model] = {f"{k} {s}": float(v[s]) for k, v in m[model].items() for s in ("mean", "sd")}
+    return pd.DataFrame.from_dict(rows, orient="index")

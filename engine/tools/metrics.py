@@ -1,0 +1,33 @@
+"""Evaluation metrics from scores (AUROC, AP) and at a stated threshold (F1, MCC, balanced accuracy)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics as skm
+
+METRICS = ("auroc", "ap", "f1", "mcc", "balanced_accuracy")
+DEFAULT_THRESHOLD = 0.5
+
+
+def binary_metrics(y_true, score, *, threshold: float = DEFAULT_THRESHOLD) -> dict[str, float]:
+    """Metrics with 'sensitive' (1) as the positive class; NaN where a metric is undefined."""
+    y = np.asarray(y_true, dtype=float)
+    s = np.asarray(score, dtype=float)
+    keep = np.isfinite(y) & np.isfinite(s)
+    y, s = y[keep].astype(int), s[keep]
+    if len(np.unique(y)) < 2:
+        return {m: float("nan") for m in METRICS}
+    pred = (s >= threshold).astype(int)
+    return {"auroc": float(skm.roc_auc_score(y, s)), "ap": float(skm.average_precision_score(y, s)),
+            "f1": float(skm.f1_score(y, pred, zero_division=0)), "mcc": float(skm.matthews_corrcoef(y, pred)),
+            "balanced_accuracy": float(skm.balanced_accuracy_score(y, pred))}
+
+
+def summarize(per_seed: list[dict[str, float]]) -> dict[str, dict]:
+    """{metric: {mean, sd, per_seed}} over seeds (sd with ddof=1; 0 for one seed)."""
+    out = {}
+    for m in METRICS:
+        v = np.array([d[m] for d in per_seed], dtype=float)
+        out[m] = {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
+                  "per_seed": v.tolist()}
+    return out

@@ -1,0 +1,186 @@
+"""The training loop: bulk pre-training, then transfer with every loss term training.
+
+Stage ``pretrain`` (the no-transfer model): bulk classification + bulk reconstruction.
+Stage ``transfer``: bulk classification + domain alignment (MMD or CORAL) of bulk and cell latents
++ reconstruction of both domains, all through one shared encoder, trained jointly.
+
+Bulk minibatches are class-balanced (sampled with replacement, half sensitive, half resistant),
+so the classifier is not pushed towards the majority class and alignment does not impose the
+bulk's class prior on the cells. Checkpoints are chosen on a held-out, stratified bulk validation
+split only (plus, for transfer, the unlabelled alignment loss): single-cell labels never reach
+this module.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.model_selection import train_test_split
+
+from .module import ALIGNERS, TransferNetwork
+
+
+class Cancelled(Exception):
+    """Raised inside training when the cancel hook says stop."""
+
+
+@dataclass
+class TrainConfig:
+    """Settings, fixed in advance (see README, 'Choosing settings'); none is tuned on single-cell labels."""
+
+    encoder_type: str = "ae"
+    hidden: tuple[int, ...] = (256,)
+    n_latent: int = 64
+    predictor_hidden: int = 32
+    dropout: float = 0.3
+    noise: float = 0.2  # masking rate of the denoising AE
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 128
+    pretrain_epochs: int = 100
+    patience: int = 10
+    transfer_epochs: int = 30
+    aligner: str = "mmd"
+    lambda_align: float = 1.0
+    lambda_rec: float = 0.5
+    beta_kl: float = 1e-3
+    val_fraction: float = 0.2
+    device: str = "auto"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+
+ProgressHook = Callable[[dict], None]
+CancelHook = Callable[[], bool]
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("CUDA was asked for but no CUDA device is available")
+    return torch.device(name)
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class TrainResult:
+    pretrained: TransferNetwork
+    transferred: TransferNetwork
+    history: list[dict] = field(default_factory=list)
+    val_index: np.ndarray | None = None
+    bulk_val_auroc: dict = field(default_factory=dict)
+
+
+class _BalancedBatches:
+    """Endless class-balanced minibatch indices of the bulk training set."""
+
+    def __init__(self, y: np.ndarray, batch_size: int, rng: np.random.Generator):
+        self.pos, self.neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+        self.half, self.rng = batch_size // 2, rng
+        self.steps_per_epoch = max(1, int(np.ceil(len(y) / batch_size)))
+
+    def __call__(self) -> np.ndarray:
+        return np.concatenate([self.rng.choice(self.pos, self.half), self.rng.choice(self.neg, self.half)])
+
+
+def _auroc(y, logits) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, logits)) if len(np.unique(y)) == 2 else float("nan")
+
+
+def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: TrainConfig, seed: int,
+          progress: ProgressHook | None = None, cancel: CancelHook | None = None) -> TrainResult:
+    """Train one seed: returns the pre-transfer (bulk only) and the transferred network."""
+    if len(np.unique(bulk_y)) < 2:
+        raise ValueError("Bulk labels hold a single class; both sensitive and resistant lines are needed")
+    set_seed(seed)
+    device = resolve_device(config.device)
+    rng = np.random.default_rng(seed)
+    tr, va = train_test_split(np.arange(len(bulk_y)), test_size=config.val_fraction, stratify=bulk_y, random_state=seed)
+    t = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)
+    Xb, yb, Xs = t(bulk_x), t(bulk_y), t(sc_x)
+    net = TransferNetwork(bulk_x.shape[1], encoder_type=config.encoder_type, hidden=tuple(config.hidden),
+                          n_latent=config.n_latent, predictor_hidden=config.predictor_hidden,
+                          dropout=config.dropout, noise=config.noise).to(device)
+    batches = _BalancedBatches(bulk_y[tr], config.batch_size, rng)
+    pos_va = float(bulk_y[va].mean())
+    va_weight = torch.where(yb[va] == 1, 0.5 / pos_va, 0.5 / (1 - pos_va))  # balanced validation loss
+    history: list[dict] = []
+    report = progress or (lambda e: None)
+    stop = cancel or (lambda: False)
+    align = ALIGNERS.get(config.aligner)
+
+    def val_losses(model) -> dict:
+        model.eval()
+        with torch.no_grad():
+            out = model(Xb[va], "bulk")
+            bce = F.binary_cross_entropy_with_logits(out["logit"], yb[va], weight=va_weight).item()
+            res = {"val_bce": bce, "val_auroc": _auroc(bulk_y[va], out["logit"].cpu().numpy())}
+            if align is not None:
+                zs, _ = model.encode(Xs)
+                res["val_align"] = align(out["z"], zs).item()
+        return res
+
+    def run_stage(stage: str, epochs: int, with_sc: bool, patience: int | None) -> TransferNetwork:
+        opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        best, best_state, waited = float("inf"), copy.deepcopy(net.state_dict()), 0
+        for epoch in range(1, epochs + 1):
+            net.train()
+            sums: dict[str, float] = {}
+            for _ in range(batches.steps_per_epoch):
+                if stop():
+                    raise Cancelled(f"cancelled during {stage}, epoch {epoch}")
+                idx = tr[batches()]
+                out = net(Xb[idx], "bulk")
+                terms = {"cls": F.binary_cross_entropy_with_logits(out["logit"], yb[idx]),
+                         "rec_bulk": F.mse_loss(out["recon"], Xb[idx]), "kl": out["kl"]}
+                if with_sc:
+                    sidx = torch.as_tensor(rng.choice(len(Xs), min(len(Xs), config.batch_size), replace=False),
+                                           device=device)
+                    so = net(Xs[sidx], "sc")
+                    terms["rec_sc"] = F.mse_loss(so["recon"], Xs[sidx])
+                    terms["kl"] = terms["kl"] + so["kl"]
+                    if align is not None:
+                        terms["align"] = align(out["z"], so["z"])
+                loss = (terms["cls"] + config.lambda_rec * (terms["rec_bulk"] + terms.get("rec_sc", 0.0))
+                        + config.beta_kl * terms["kl"] + config.lambda_align * terms.get("align", 0.0))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                for k, v in terms.items():
+                    sums[k] = sums.get(k, 0.0) + float(torch.as_tensor(v).detach()) / batches.steps_per_epoch
+            val = val_losses(net)
+            score = val["val_bce"] + (config.lambda_align * val.get("val_align", 0.0) if with_sc else 0.0)
+            row = {"seed": seed, "stage": stage, "epoch": epoch, "epochs": epochs, **sums, **val, "criterion": score}
+            history.append(row)
+            report(row)
+            if score < best - 1e-4:
+                best, best_state, waited = score, copy.deepcopy(net.state_dict()), 0
+            else:
+                waited += 1
+                if patience is not None and waited >= patience:
+                    break
+        net.load_state_dict(best_state)
+        return copy.deepcopy(net).eval()
+
+    pre = run_stage("pretrain", config.pretrain_epochs, with_sc=False, patience=config.patience)
+    pre_auc = val_losses(pre)["val_auroc"]
+    post = run_stage("transfer", config.transfer_epochs, with_sc=True, patience=None)
+    post_auc = val_losses(post)["val_auroc"]
+    return TrainResult(pre, post, history, va, {"pretransfer": pre_auc, "transfer": post_auc})
