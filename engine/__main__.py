@@ -63,8 +63,10 @@ def _run(args) -> int:
         from .tools.analysis import analyse_run
 
         analyse = lambda result, models: analyse_run(result, models=models)
-    path = run(cfg, progress=progress, analyse=analyse)
-    bar.close()
+    try:
+        path = run(cfg, progress=progress, analyse=analyse)
+    finally:
+        bar.close()
     print(path)
     return 0
 
@@ -86,6 +88,20 @@ def _analyse(args) -> int:
         print(f"skipped {part}: {why}", file=sys.stderr)
     print(out)
     return 0
+
+
+def _demo(args) -> int:
+    """Install the demo data and make the PLX4720 demo result, unless one is already there."""
+    from pathlib import Path
+
+    from .data import install
+
+    install(["gdsc", "scdeal_bulk_labels", "scad_plx4720"], log=print)
+    existing = sorted(Path(args.out).glob("PLX-4720__scad-plx4720__*.h5ad"))
+    if existing and not args.force:
+        print(f"demo result present: {existing[-1]}")
+        return 0
+    return main(["run", "--drug", "PLX-4720", "--sc", "scad_plx4720", "--seeds", str(args.seeds), "--out", args.out])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--n-null", type=int, default=1000, help="random gene sets in the DEG-correlation null")
     a.add_argument("--seed", type=int, default=0, help="seed of the random gene sets and score_genes controls")
     a.set_defaults(func=_analyse)
+    d = sub.add_parser("demo", help="install the demo data and make the PLX4720 demo result if it is missing")
+    d.add_argument("--out", default="precomputed", help="results folder")
+    d.add_argument("--seeds", type=int, default=5, help="number of seeds")
+    d.add_argument("--force", action="store_true", help="run again even if a demo result exists")
+    d.set_defaults(func=_demo)
     return p
 
 

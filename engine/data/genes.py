@@ -18,7 +18,7 @@ _ENSEMBL = re.compile(r"^ENSG\d+(\.\d+)?$")
 class GeneMaps:
     entrez_to_symbol: dict[str, str]
     symbols: frozenset[str]
-    alias_to_entrez: dict[str, tuple[str, ...]]
+    alias_to_entrez: dict[str, str]  # aliases naming exactly one gene
     ensembl_to_entrez: dict[str, str]
 
     def to_symbol(self, gene_id: str) -> str | None:
@@ -31,10 +31,8 @@ class GeneMaps:
             return self.entrez_to_symbol.get(e) if e else None
         if g in self.symbols:
             return g
-        hits = self.alias_to_entrez.get(g) or self.alias_to_entrez.get(g.upper())
-        if hits and len(hits) == 1:
-            return self.entrez_to_symbol.get(hits[0])
-        return None
+        hit = self.alias_to_entrez.get(g) or self.alias_to_entrez.get(g.upper())
+        return self.entrez_to_symbol.get(hit) if hit else None
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +42,9 @@ def gene_maps() -> GeneMaps:
     alias = read("alias")
     ens = read("ensembl")
     e2s = dict(zip(sym.entrez_id, sym.symbol))
-    a2e = alias.groupby("alias").entrez_id.agg(lambda s: tuple(sorted(set(s)))).to_dict()
+    alias = alias.drop_duplicates()
+    unique = alias[~alias.alias.duplicated(keep=False)]
+    a2e = dict(zip(unique.alias, unique.entrez_id))
     ens2e = ens.drop_duplicates("ensembl_id").set_index("ensembl_id").entrez_id.to_dict()
     return GeneMaps(e2s, frozenset(sym.symbol), a2e, ens2e)
 

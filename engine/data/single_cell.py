@@ -91,14 +91,26 @@ def _read_scad_tsv(path: Path, label_column: str) -> ad.AnnData:
     return adata
 
 
-def _read_counts_table(paths: list[Path]) -> ad.AnnData:
+def _read_counts_table(paths: list[Path], *, chunk_genes: int = 2000) -> ad.AnnData:
+    """Genes x cells count tables, read in chunks of genes straight into a sparse cells x genes matrix."""
     parts = []
     for p in paths:
-        t = _read_table(p)
+        if not p.exists() or p.stat().st_size == 0:
+            raise DataError("File not found or empty", path=p)
         sample = p.name.split(".")[0]
-        a = ad.AnnData(X=sp.csr_matrix(t.to_numpy(dtype=np.float32).T),
-                       obs=pd.DataFrame({"sample": sample}, index=[f"{sample}_{c}" for c in t.columns]),
-                       var=pd.DataFrame(index=t.index.astype(str)))
+        blocks, genes, cells = [], [], None
+        try:
+            for chunk in pd.read_csv(p, sep="\t", index_col=0, chunksize=chunk_genes):
+                cells = chunk.columns if cells is None else cells
+                blocks.append(sp.csr_matrix(chunk.to_numpy(dtype=np.float32)))
+                genes.extend(chunk.index.astype(str))
+        except Exception as exc:
+            raise DataError(f"Could not parse count table: {type(exc).__name__}: {exc}", path=p) from exc
+        if not blocks:
+            raise DataError("Count table has no rows", path=p)
+        a = ad.AnnData(X=sp.vstack(blocks).T.tocsr(),
+                       obs=pd.DataFrame({"sample": sample}, index=[f"{sample}_{c}" for c in cells]),
+                       var=pd.DataFrame(index=genes))
         a.var_names_make_unique()
         parts.append(a)
     return parts[0] if len(parts) == 1 else ad.concat(parts, join="outer", fill_value=0)
@@ -139,6 +151,36 @@ def join_labels(adata: ad.AnnData, label_table: str | Path, *, label_column: str
     return adata
 
 
+def _cache_path(ds) -> Path:
+    return dataset_file(ds.id, ds.files[0].name).parent / ".parsed.h5ad"
+
+
+def _cache_key(ds) -> str:
+    return ",".join(f.sha256 for f in ds.files)
+
+
+def _read_cached(ds) -> ad.AnnData | None:
+    """The parsed form of a catalog set, saved after its first read (keyed by the files' checksums)."""
+    path = _cache_path(ds)
+    if not path.exists():
+        return None
+    try:
+        adata = ad.read_h5ad(path)
+    except Exception:
+        return None
+    return adata if adata.uns.pop("cache_key", None) == _cache_key(ds) else None
+
+
+def _write_cache(ds, adata: ad.AnnData) -> None:
+    from ..results import write_atomic
+
+    adata.uns["cache_key"] = _cache_key(ds)
+    try:
+        write_atomic(adata, _cache_path(ds))
+    finally:
+        adata.uns.pop("cache_key")
+
+
 def read_single_cell(source: str | Path, *, label_table: str | Path | None = None,
                      label_column: str = "response") -> ad.AnnData:
     """Read single-cell data from a catalog id or a file; see the module docstring."""
@@ -147,17 +189,22 @@ def read_single_cell(source: str | Path, *, label_table: str | Path | None = Non
         if ds.kind != "single_cell":
             raise DataError(f"Dataset {source!r} is {ds.kind}, not single-cell data")
         paths = [dataset_file(ds.id, f.name) for f in ds.files]
-        if ds.format == "scad_tsv":
-            adata, fmt = _read_scad_tsv(paths[0], ds.label_column or label_column), ds.format
-        else:
-            adata, fmt = _read_counts_table(paths), ds.format
-        where, info = paths[0], {"dataset": ds.id, "drug": ds.drug, "label_quality": ds.label_quality}
+        adata = _read_cached(ds)
+        if adata is None:
+            if ds.format == "scad_tsv":
+                adata = _read_scad_tsv(paths[0], ds.label_column or label_column)
+            else:
+                adata = _read_counts_table(paths)
+            _check_values(adata, path=paths[0])
+            adata = _to_symbols(adata, path=paths[0])
+            _write_cache(ds, adata)
+        fmt, where, info = ds.format, paths[0], {"dataset": ds.id, "drug": ds.drug, "label_quality": ds.label_quality}
     else:
         where = Path(source)
         adata, fmt = _read_path(where, label_column)
         info = {"path": str(where)}
-    _check_values(adata, path=where)
-    adata = _to_symbols(adata, path=where)
+        _check_values(adata, path=where)
+        adata = _to_symbols(adata, path=where)
     if label_table is not None:
         adata = join_labels(adata, label_table, label_column=label_column)
     counts = _is_counts(adata.X)

@@ -1,0 +1,49 @@
+"""Shared fixtures: real public data (installed from $SCRESPONSE_DATA_MIRROR), small real slices, one real run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.data.install import MIRROR_ENV, is_installed
+
+DEMO_IDS = ["gdsc", "scdeal_bulk_labels", "scad_plx4720"]
+FAST_TRAIN = dict(pretrain_epochs=30, patience=5, transfer_epochs=10)
+
+
+def pytest_sessionstart(session):
+    from engine.data import install
+
+    if os.environ.get(MIRROR_ENV) or all(is_installed(i) for i in DEMO_IDS):
+        install(DEMO_IDS)
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    value = os.environ.get(MIRROR_ENV)
+    if not value:
+        pytest.skip(f"{MIRROR_ENV} is not set: tests on the raw mirror files need it")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def plx_pair():
+    """Real GDSC bulk (scDEAL PLX-4720 labels) and A375 cells, harmonised."""
+    from engine.data import load_bulk, read_single_cell
+    from engine.preprocess import harmonize
+
+    return harmonize(load_bulk("gdsc", drug="PLX-4720"), read_single_cell("scad_plx4720"))
+
+
+@pytest.fixture(scope="session")
+def plx_run(tmp_path_factory) -> Path:
+    """One real end-to-end PLX4720 run (2 seeds, short training) with the analysis."""
+    from engine.pipeline import RunConfig, run
+    from engine.tools.analysis import analyse_run
+    from engine.train import TrainConfig
+
+    out = tmp_path_factory.mktemp("precomputed")
+    cfg = RunConfig(drug="PLX-4720", sc="scad_plx4720", seeds=2, out=str(out), train=TrainConfig(**FAST_TRAIN))
+    return run(cfg, analyse=lambda result, models: analyse_run(result, models=models, n_null=1000))
