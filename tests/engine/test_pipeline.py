@@ -1,0 +1,77 @@
+import subprocess
+import sys
+
+import anndata as ad
+import numpy as np
+import pytest
+import scanpy as sc
+
+from engine.results import metrics_table, missing_parts, read_result
+from engine.tools.metrics import METRICS
+
+
+def test_result_file_holds_what_the_issue_asks(plx_run):
+    a = ad.read_h5ad(plx_run)  # opens with anndata as it is
+    for key in ("sensitivity_score", "sensitivity_score_pretransfer", "predicted", "label", "leiden"):
+        assert key in a.obs, key
+    assert a.obs.sensitivity_score.between(0, 1).all()
+    assert set(a.obs.predicted.cat.categories) == {"sensitive", "resistant"}
+    assert a.obsm["X_latent"].shape[0] == a.n_obs and a.obsm["X_umap"].shape == (a.n_obs, 2)
+    m = a.uns["metrics"]
+    for model in ("transfer", "no_transfer", "logistic_regression"):
+        for metric in METRICS:
+            assert set(m[model][metric]) >= {"mean", "sd"}
+            assert len(m[model][metric]["per_seed"]) == 2
+    assert m["threshold"] == 0.5
+    prov = a.uns["provenance"]
+    assert list(prov["seeds"]) == [0, 1]
+    assert prov["versions"]["torch"].startswith("2.13")
+    assert prov["device"]["device"] in ("cpu", "cuda")
+    assert len(prov["data_checksums"]["scad_plx4720"]["Target_expr_resp_z.PLX4720_tp4k.tsv.gz"]) == 64
+    assert set(prov["seconds_per_stage"]) >= {"load", "preprocess", "train", "baseline", "embed", "analyse", "save_models"}
+    assert a.uns["config"]["drug"] == "PLX-4720"
+    assert missing_parts(a) == []
+
+
+def test_transfer_is_better_than_chance_on_plx4720(plx_run):
+    """Sanity check only (not a tuning target): real labels, the transferred score ranks sensitive cells higher."""
+    a = read_result(plx_run)
+    assert a.uns["metrics"]["transfer"]["auroc"]["mean"] > 0.5
+    table = metrics_table(a)
+    assert list(table.index) == ["transfer", "no_transfer", "logistic_regression"]
+
+
+def test_result_works_in_scanpy(plx_run):
+    a = ad.read_h5ad(plx_run)
+    sc.pp.neighbors(a, use_rep="X_latent")
+    sc.tl.rank_genes_groups(a, "leiden")
+
+
+def test_no_temporary_files_left_and_models_saved(plx_run):
+    assert not list(plx_run.parent.glob("*.part"))
+    seeds = sorted(p.name for p in plx_run.with_name(f"{plx_run.stem}.models").iterdir())
+    assert seeds == ["seed_0", "seed_1"]
+
+
+def test_cli_help_documents_every_option():
+    out = subprocess.run([sys.executable, "-m", "engine", "run", "--help"], capture_output=True, text=True, check=True)
+    for opt in ("--drug", "--sc", "--bulk", "--seeds", "--out", "--encoder", "--aligner", "--device", "--response"):
+        assert opt in out.stdout
+
+
+def test_cli_bad_drug_is_one_clear_line_and_exit_2(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "engine", "run", "--drug", "NotADrug123", "--sc", "scad_plx4720",
+                          "--out", str(tmp_path), "-q"], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "error: Unknown drug 'NotADrug123'" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_run_writes_and_prints_the_result_path(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "engine", "run", "--drug", "plx_4720", "--sc", "scad_plx4720",
+                          "--seeds", "1", "--pretrain-epochs", "3", "--transfer-epochs", "2", "--no-analysis",
+                          "--out", str(tmp_path), "-q"], capture_output=True, text=True, check=True)
+    path = out.stdout.strip().splitlines()[-1]
+    a = ad.read_h5ad(path)
+    assert a.uns["metrics"]["n_seeds"] == 1
