@@ -1,0 +1,53 @@
+"""Shared by the benchmarks: run a pipeline config while sampling wall time and peak RSS per stage."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psutil
+
+
+class StageMemory:
+    """Peak resident memory (MiB) of this process per pipeline stage, sampled every 20 ms."""
+
+    def __init__(self):
+        self.stage, self.peak_mib = "start", {}
+        self._proc, self._stop = psutil.Process(), threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._stop.is_set():
+            rss = self._proc.memory_info().rss / 2**20
+            self.peak_mib[self.stage] = max(self.peak_mib.get(self.stage, 0.0), rss)
+            time.sleep(0.02)
+
+    def progress(self, event: dict) -> None:
+        self.stage = event["stage"]
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def run_measured(cfg, *, analyse: bool = True) -> dict:
+    """Run ``cfg`` and return wall time, per-stage seconds and per-stage peak memory."""
+    import anndata as ad
+
+    from engine.pipeline import run
+    from engine.tools.analysis import analyse_run
+
+    t0 = time.perf_counter()
+    with StageMemory() as mem:
+        path = run(cfg, progress=mem.progress, analyse=(lambda r, m: analyse_run(r, models=m)) if analyse else None)
+        wall = time.perf_counter() - t0
+    a = ad.read_h5ad(path)
+    seconds = {k: round(float(v), 2) for k, v in a.uns["provenance"]["seconds_per_stage"].items()}
+    seconds["write_and_rest"] = round(wall - sum(seconds.values()), 2)
+    return {"result": str(path), "cells": a.n_obs, "genes": a.n_vars, "wall_seconds": round(wall, 2),
+            "seconds_per_stage": seconds, "peak_rss_mib_per_stage": {k: round(v) for k, v in mem.peak_mib.items()},
+            "metrics": a.uns["metrics"]}

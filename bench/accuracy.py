@@ -1,0 +1,55 @@
+"""Accuracy on every catalog pair with single-cell labels: transfer vs no-transfer vs logistic regression.
+
+python bench/accuracy.py [--seeds 5] [--out bench/out]  -> JSON on stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.data import DataError, catalog, load_bulk  # noqa: E402
+from engine.pipeline import RunConfig  # noqa: E402
+
+from _measure import run_measured  # noqa: E402
+
+
+def _response_for(drug: str) -> tuple[str, str]:
+    """scDEAL's binary labels when they name the drug, else GDSC LN_IC50 (both screens) binarised by the waterfall."""
+    try:
+        load_bulk("gdsc", drug=drug)
+        return "binary", "GDSC2"
+    except DataError:
+        return "ln_ic50", "both"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
+    args = ap.parse_args()
+    pairs = [d for d in catalog.datasets() if d.kind == "single_cell" and d.label_column]
+    report = {"seeds": args.seeds, "threshold": 0.5, "pairs": {}}
+    for ds in pairs:
+        response, screen = _response_for(ds.drug)
+        cfg = RunConfig(drug=ds.drug, sc=ds.id, response=response, screen=screen, seeds=args.seeds, out=args.out)
+        res = run_measured(cfg, analyse=False)
+        m = res["metrics"]
+        report["pairs"][ds.id] = {
+            "drug": ds.drug, "bulk_response": response, "label_quality": ds.label_quality, "cells": res["cells"],
+            "genes": res["genes"], "wall_seconds": res["wall_seconds"],
+            **{model: {k: {"mean": round(v["mean"], 3), "sd": round(v["sd"], 3),
+                           "per_seed": [round(x, 3) for x in v["per_seed"]]} for k, v in m[model].items()}
+               for model in ("transfer", "no_transfer", "logistic_regression")},
+            "transfer_seed_ensemble": {k: round(v, 3) for k, v in m["transfer_seed_ensemble"].items()},
+        }
+        print(f"{ds.id}: transfer AUROC {m['transfer']['auroc']['mean']:.3f}", file=sys.stderr)
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
