@@ -1,0 +1,10 @@
+"""Pure figure builders: data in, ``go.Figure`` out, inputs validated; tested without a browser."""
+
+from .classification import OUTCOMES, confusion_counts, confusion_figure, outcome_classes
+from .deg import deg_scatter, null_histogram
+from ._validate import message_figure
+from .embedding import embedding_figure
+from .scores import score_distributions, score_scatter
+
+__all__ = ["OUTCOMES", "confusion_counts", "confusion_figure", "deg_scatter", "embedding_figure", "message_figure", "null_histogram",
+           "outcome_classes", "score_distributions", "score_scatter"]

@@ -1,0 +1,295 @@
+"""Explore page callbacks: every cell-level panel answers to one shared selection.
+
+Arrays stay on the server (``ResultStore``); callbacks send figures of the drawn cells and small tables.
+"""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from engine.data import DataError
+
+from .. import figures as fig
+from .. import selection as sel
+from ..stats import class_report, selection_metrics, selection_vs_rest
+from .explore_layout import layout  # noqa: F401  (the page's layout lives beside its callbacks)
+
+SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
+              "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
+MAX_GENE_OPTIONS = 30
+
+
+def _table(df: pd.DataFrame, *, index_name: str = "") -> dbc.Table:
+    return dbc.Table.from_dataframe(df.reset_index(names=index_name or " "), striped=True, bordered=False,
+                                    hover=True, size="sm", className="mb-0")
+
+
+def _run_label(e: dict) -> str:
+    return f"{e.get('drug', '?')} · {e.get('dataset', '?')} · {e.get('started', '')[:16].replace('T', ' ')} · {e['name'][-6:]}"
+
+
+def register(app, store, cache) -> None:
+    def open_run(path):
+        if not path:
+            raise PreventUpdate
+        return store.open(path)
+
+    def xy_for(run, source: str, deg_list: str = "sensitive"):
+        if source == "deg-scatter":
+            cols = (f"{deg_list}_score_predicted", f"{deg_list}_score_true")
+        else:
+            cols = SELECTABLE[source]
+        if isinstance(cols, str):
+            return run.obsm(cols)
+        a, b = run.obs(cols[0]), run.obs(cols[1])
+        return None if a is None or b is None else np.column_stack([a, b])
+
+    def current_mask(run, session, selection):
+        return sel.load(cache, session, selection, run.path, run.n)
+
+    @app.callback(Output("run-picker", "options"), Output("run-picker", "value"), Output("index-alerts", "children"),
+                  Input("index-refresh", "n_intervals"), State("run-picker", "value"))
+    def refresh_index(_, current):
+        entries = store.index()
+        good = [e for e in entries if not e["error"]]
+        options = [{"label": _run_label(e), "value": e["path"]} for e in good]
+        bad = [e for e in entries if e["error"]]
+        alerts = [dbc.Alert(f"{e['name']}.h5ad is listed as unreadable: {e['error']}", color="warning",
+                            className="py-1 mb-1") for e in bad]
+        if not good:
+            alerts.append(dbc.Alert("No readable result in the results folder yet. Run `python -m engine demo` or "
+                                    "launch a training run.", color="info"))
+        value = current if current in {o["value"] for o in options} else (options[0]["value"] if options else None)
+        return options, value, alerts
+
+    @app.callback(Output("run-status", "children"), Output("threshold", "value"),
+                  Input("run-picker", "value"))
+    def run_status(path):
+        try:
+            run = open_run(path)
+        except DataError as exc:
+            return dbc.Alert(str(exc), color="danger"), no_update
+        notes = []
+        if run.labels is None:
+            notes.append("This run has no single-cell labels: true-label colouring, mispredictions, metrics and "
+                         "ground-truth signatures are absent (labels are used for evaluation only).")
+        if run.missing:
+            notes.append("Parts missing from this file: " + ", ".join(run.missing) + ".")
+        skipped = run.uns("analysis", "skipped", default={}) or {}
+        notes += [f"{k.replace('_', ' ')}: {v}" for k, v in dict(skipped).items()]
+        if len(run.display_index) < run.n:
+            notes.append(f"Scatter panels draw {len(run.display_index):,} of {run.n:,} cells; every statistic uses all cells.")
+        threshold = float(run.uns("metrics", "threshold", default=0.5))
+        return [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes], threshold
+
+    @app.callback(Output("gene", "options"), Input("gene", "search_value"), Input("run-picker", "value"),
+                  State("gene", "value"))
+    def gene_options(search, path, current):
+        try:
+            run = open_run(path)
+        except DataError:
+            return []
+        genes = run.genes
+        if search:
+            s = search.upper()
+            hits = [g for g in genes if g.upper().startswith(s)]
+            hits += [g for g in genes if s in g.upper() and g not in hits]
+        else:
+            table = run.uns("attribution")
+            hits = list(table.index[:MAX_GENE_OPTIONS]) if isinstance(table, pd.DataFrame) else genes
+        hits = hits[:MAX_GENE_OPTIONS]
+        if current and current not in hits and current in genes:
+            hits = [current, *hits]
+        return [{"label": g, "value": g} for g in hits]
+
+    @app.callback(Output("color-by", "value"), Output("gene", "value"),
+                  Input("attr-table", "active_cell"), Input("gene", "value"), State("attr-table", "derived_viewport_data"))
+    def colour_by_gene(active, gene, rows):
+        if ctx.triggered_id == "attr-table":
+            if not active or not rows:
+                raise PreventUpdate
+            return "gene", rows[active["row"]]["gene"]
+        return ("gene", no_update) if gene else (no_update, no_update)
+
+    @app.callback(Output("selection", "data"),
+                  *[Input(k, "selectedData") for k in (*SELECTABLE, "deg-scatter")],
+                  Input("clear-selection", "n_clicks"), Input("run-picker", "value"),
+                  State("session-id", "data"), State("deg-list", "value"))
+    def update_selection(*args):
+        path, session, deg_list = args[-3], args[-2], args[-1]
+        source = ctx.triggered_id
+        if source in ("clear-selection", "run-picker") or source is None:
+            return None
+        data = ctx.triggered[0]["value"]
+        run = open_run(path)
+        xy = xy_for(run, source, deg_list)
+        mask = None if xy is None else sel.mask_from_selected_data(data, xy)
+        if mask is None:
+            return None
+        return sel.save(cache, session, run.path, source, mask)
+
+    @app.callback(Output("umap", "figure"), Input("run-picker", "value"), Input("color-by", "value"),
+                  Input("gene", "value"), Input("selection", "data"), State("session-id", "data"))
+    def umap(path, color_by, gene, selection, session):
+        run = open_run(path)
+        coords = run.obsm("X_umap")
+        if coords is None:
+            return fig.message_figure("No UMAP in this file (obsm['X_umap'] missing)")
+        d = run.display_index
+        mask = current_mask(run, session, selection)
+        kw = {"categorical": False, "colorscale": "RdBu", "cmin": 0.0, "cmax": 1.0}
+        if color_by == "gene":
+            if not gene:
+                return fig.message_figure("Pick a gene in the search box to colour by its expression")
+            values, label, kw = run.gene(gene), gene, {"categorical": False, "colorscale": "Viridis"}
+        elif color_by == "label":
+            if run.labels is None:
+                return fig.message_figure("This run has no single-cell labels")
+            values = np.where(np.isnan(run.labels), "unknown", np.where(run.labels == 1, "sensitive", "resistant"))
+            label, kw = "true label", {"categorical": True}
+        elif color_by in ("predicted", "leiden"):
+            values, label, kw = run.obs(color_by), color_by, {"categorical": True}
+        else:
+            values, label = run.obs("sensitivity_score"), "sensitivity score"
+        if values is None:
+            return fig.message_figure(f"obs['{color_by}'] is missing from this file")
+        return fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
+                                    customdata=d, color_label=label, uirevision=path, title=f"UMAP: {label}", **kw)
+
+    @app.callback(Output("mis-umap", "figure"), Output("confusion", "figure"), Output("class-metrics", "children"),
+                  Input("run-picker", "value"), Input("threshold", "value"), Input("selection", "data"),
+                  State("session-id", "data"))
+    def mispredictions(path, threshold, selection, session):
+        run = open_run(path)
+        if run.labels is None:
+            msg = fig.message_figure("No single-cell labels: mispredictions need labels")
+            return msg, fig.message_figure("—", height=260), html.Small("no labels")
+        scores = run.obs("sensitivity_score")
+        classes = fig.outcome_classes(run.labels, scores, threshold=threshold)
+        mask = current_mask(run, session, selection)
+        d = run.display_index
+        umap_fig = fig.embedding_figure(run.obsm("X_umap")[d], classes[d], categorical=True, customdata=d,
+                                        selected=None if mask is None else mask[d], color_label="outcome",
+                                        uirevision=path, title=f"TP / TN / FP / FN at threshold {threshold:.2f}")
+        within = classes if mask is None else classes[mask]
+        title = "Confusion matrix" + ("" if mask is None else f" (selection, {int(mask.sum())} cells)")
+        report = class_report(run.labels, scores, threshold=threshold, mask=mask)
+        return umap_fig, fig.confusion_figure(fig.confusion_counts(within), title=title), _table(report)
+
+    @app.callback(Output("scores-scatter", "figure"), Output("scores-violin", "figure"),
+                  Input("run-picker", "value"), Input("selection", "data"), State("session-id", "data"))
+    def gene_scores(path, selection, session):
+        run = open_run(path)
+        s, r = run.obs("sensitive_score_predicted"), run.obs("resistant_score_predicted")
+        if s is None or r is None:
+            msg = fig.message_figure("No signature scores in this file (run `python -m engine analyse` on it)")
+            return msg, msg
+        mask = current_mask(run, session, selection)
+        groups = np.asarray(run.obs("predicted")).astype(str)
+        d = run.display_index
+        scatter = fig.score_scatter(s[d], r[d], groups[d], selected=None if mask is None else mask[d],
+                                    uirevision=path, title="Signature scores per cell (colour: predicted)")
+        keep = np.ones(run.n, bool) if mask is None else mask
+        values = {"sensitive score": {}, "resistant score": {}}
+        for g in ("sensitive", "resistant"):
+            m = keep & (groups == g)
+            values["sensitive score"][f"{g} (pred.)"] = s[m]
+            values["resistant score"][f"{g} (pred.)"] = r[m]
+        title = "Distributions by predicted group" + (" (selection)" if mask is not None else "")
+        violin = fig.score_distributions(values, title=title)
+        return scatter, violin
+
+    @app.callback(Output("deg-scatter", "figure"), Output("deg-null", "figure"),
+                  Input("run-picker", "value"), Input("deg-list", "value"), Input("selection", "data"),
+                  State("session-id", "data"))
+    def deg_correlation(path, which, selection, session):
+        run = open_run(path)
+        corr = run.uns("deg_correlation", which)
+        if corr is None:
+            skipped = run.uns("analysis", "skipped", default={}) or {}
+            why = skipped.get("deg_correlation") or skipped.get(f"deg_correlation_{which}") or "not computed for this run"
+            msg = fig.message_figure(f"DEG correlation absent: {why}")
+            return msg, msg
+        x, y = run.obs(f"{which}_score_predicted"), run.obs(f"{which}_score_true")
+        mask = current_mask(run, session, selection)
+        d = run.display_index
+        scatter = fig.deg_scatter(x[d], y[d], r=float(corr["r"]), r2=float(corr["r2"]), uirevision=path,
+                                  selected=None if mask is None else mask[d], title=f"{which.capitalize()} list:")
+        null = fig.null_histogram(corr["null"], observed=float(corr["r"]), p_value=float(corr["p_value"]))
+        return scatter, null
+
+    @app.callback(Output("pre-umap", "figure"), Output("post-umap", "figure"), Output("metrics-table", "children"),
+                  Input("run-picker", "value"), Input("selection", "data"), State("session-id", "data"))
+    def pre_post(path, selection, session):
+        run = open_run(path)
+        mask = current_mask(run, session, selection)
+        d = run.display_index
+        figs = []
+        for key, score, title in (("X_umap_pretransfer", "sensitivity_score_pretransfer", "Pre-transfer (bulk only)"),
+                                  ("X_umap", "sensitivity_score", "Post-transfer")):
+            coords, values = run.obsm(key), run.obs(score)
+            if coords is None or values is None:
+                figs.append(fig.message_figure(f"{key} or {score} missing"))
+                continue
+            figs.append(fig.embedding_figure(coords[d], values[d], categorical=False, cmin=0.0, cmax=1.0, customdata=d,
+                                             selected=None if mask is None else mask[d], uirevision=f"{path}:{key}",
+                                             color_label="score", title=title))
+        m = run.uns("metrics", default={}) or {}
+        if "skipped" in m:
+            table = dbc.Alert(f"Metrics absent: {m['skipped']}", color="secondary")
+        else:
+            rows = {model: {k: f"{float(v['mean']):.3f} ± {float(v['sd']):.3f}" for k, v in m[model].items()}
+                    for model in ("transfer", "no_transfer", "logistic_regression") if model in m}
+            table = html.Div([html.Small(f"Mean ± sd over {m.get('n_seeds', '?')} seeds; F1, MCC and balanced "
+                                         f"accuracy at threshold {float(m.get('threshold', 0.5)):g}."),
+                              _table(pd.DataFrame.from_dict(rows, orient="index"), index_name="model")])
+        return figs[0], figs[1], table
+
+    @app.callback(Output("attr-table", "data"), Output("attr-table", "columns"), Input("run-picker", "value"))
+    def attribution_table(path):
+        run = open_run(path)
+        table = run.uns("attribution")
+        if not isinstance(table, pd.DataFrame):
+            return [], [{"name": "attribution absent for this run", "id": "gene"}]
+        cols = ["rank", "gene", "mean_abs_ig", "mean_abs_ig_sensitive", "mean_abs_ig_resistant", "log2_ratio", "pval_adj"]
+        df = table.reset_index(names="gene")[cols].head(500)
+        df[cols[2:]] = df[cols[2:]].astype(float).map(lambda v: float(f"{v:.4g}"))
+        return df.to_dict("records"), [{"name": c.replace("_", " "), "id": c} for c in cols]
+
+    @app.callback(Output("selection-info", "children"), Output("selection-metrics", "children"),
+                  Output("sel-deg-table", "data"), Output("sel-deg-table", "columns"),
+                  Input("run-picker", "value"), Input("selection", "data"), Input("threshold", "value"),
+                  State("session-id", "data"))
+    def selection_summary(path, selection, threshold, session):
+        run = open_run(path)
+        mask = current_mask(run, session, selection)
+        if mask is None:
+            return "no selection", html.Small("Box- or lasso-select cells in any panel."), [], []
+        info = f"{int(mask.sum()):,} of {run.n:,} cells"
+        if run.labels is not None:
+            m = selection_metrics(run.labels, run.obs("sensitivity_score"), threshold=threshold, mask=mask)
+            metrics = _table(pd.DataFrame({k: [round(v, 3)] for k, v in m.items()}, index=["selection"]))
+        else:
+            metrics = html.Small("no labels: metrics need labels")
+        try:
+            df = selection_vs_rest(run.adata, mask).head(200)
+        except ValueError as exc:
+            return info, [metrics, html.Small(str(exc))], [], []
+        df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
+        cols = ["gene", "t", "log2fc", "pval_adj"]
+        return info, metrics, df[cols].to_dict("records"), [{"name": c, "id": c} for c in cols]
+
+    @app.callback(Output("download-deg", "data"), Input("download-deg-button", "n_clicks"),
+                  State("run-picker", "value"), State("selection", "data"), State("session-id", "data"),
+                  prevent_initial_call=True)
+    def download(_, path, selection, session):
+        run = open_run(path)
+        mask = current_mask(run, session, selection)
+        if mask is None:
+            raise PreventUpdate
+        df = selection_vs_rest(run.adata, mask)
+        return dcc.send_data_frame(df.to_csv, f"{run.adata.uns.get('run_id', 'run')}_selection_vs_rest.csv", index=False)

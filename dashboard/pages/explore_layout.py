@@ -1,0 +1,82 @@
+"""Layout of the explore page: run picker, linked panels, selection summary."""
+
+from __future__ import annotations
+
+import uuid
+
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+COLOR_BY = [{"label": "sensitivity score", "value": "sensitivity_score"},
+            {"label": "predicted label", "value": "predicted"},
+            {"label": "true label", "value": "label"},
+            {"label": "Leiden cluster", "value": "leiden"},
+            {"label": "gene expression", "value": "gene"}]
+TABLE_STYLE = {"style_table": {"overflowX": "auto"}, "style_cell": {"fontSize": 12, "padding": "2px 6px"},
+               "style_header": {"fontWeight": "bold"}}
+
+
+def _card(title: str, body, *, width: int = 6) -> dbc.Col:
+    return dbc.Col(dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="mb-3 h-100"), lg=width)
+
+
+def _graph(id_: str) -> dcc.Loading:
+    return dcc.Loading(dcc.Graph(id=id_, config={"displaylogo": False, "scrollZoom": True}), type="dot", delay_show=300)
+
+
+def layout() -> html.Div:
+    """Built per page load, so each browser session gets its own id."""
+    controls = dbc.Row([
+        dbc.Col([dbc.Label("Run"), dcc.Dropdown(id="run-picker", clearable=False, placeholder="No result yet")], lg=6),
+        dbc.Col([dbc.Label("Score threshold for 'sensitive'"),
+                 dcc.Slider(id="threshold", min=0, max=1, step=0.01, value=0.5, marks={i / 4: f"{i / 4:g}" for i in range(5)},
+                            tooltip={"placement": "bottom", "always_visible": True})], lg=4),
+        dbc.Col([dbc.Label("Selection"), html.Div([
+            html.Span(id="selection-info", children="no selection", className="me-2"),
+            dbc.Button("Clear selection", id="clear-selection", size="sm", color="secondary", outline=True)])], lg=2),
+    ], className="mb-2")
+    umap_panel = [
+        dbc.Row([dbc.Col(dcc.Dropdown(id="color-by", options=COLOR_BY, value="sensitivity_score", clearable=False), width=6),
+                 dbc.Col(dcc.Dropdown(id="gene", placeholder="search a gene...", searchable=True), width=6)],
+                className="mb-1"),
+        _graph("umap"),
+    ]
+    mis_panel = [
+        _graph("mis-umap"),
+        dbc.Row([dbc.Col(_graph("confusion"), width=6), dbc.Col(html.Div(id="class-metrics"), width=6)]),
+    ]
+    deg_panel = [
+        dbc.RadioItems(id="deg-list", options=[{"label": "sensitive list", "value": "sensitive"},
+                                               {"label": "resistant list", "value": "resistant"}],
+                       value="sensitive", inline=True),
+        dbc.Row([dbc.Col(_graph("deg-scatter"), width=6), dbc.Col(_graph("deg-null"), width=6)]),
+    ]
+    selection_panel = [
+        html.Div(id="selection-metrics", className="mb-2"),
+        dbc.Button("Download selection vs rest DEGs (CSV)", id="download-deg-button", size="sm", className="mb-2"),
+        dcc.Download(id="download-deg"),
+        dcc.Loading(dash_table.DataTable(id="sel-deg-table", page_size=10, sort_action="native", **TABLE_STYLE)),
+    ]
+    attribution_panel = [
+        html.Small("Integrated gradients of the sensitivity output, mean over seeds. Click a gene to colour the UMAP."),
+        dash_table.DataTable(id="attr-table", page_size=12, sort_action="native", filter_action="native",
+                             **TABLE_STYLE),
+    ]
+    return html.Div([
+        dcc.Store(id="session-id", data=uuid.uuid4().hex),
+        dcc.Store(id="selection"),
+        dcc.Interval(id="index-refresh", interval=15_000),
+        html.Div(id="index-alerts"),
+        controls,
+        html.Div(id="run-status"),
+        dbc.Row([_card("UMAP", umap_panel), _card("Mispredictions", mis_panel)], className="g-3"),
+        dbc.Row([_card("Gene-signature scores", dbc.Row([dbc.Col(_graph("scores-scatter"), width=6),
+                                                         dbc.Col(_graph("scores-violin"), width=6)]), width=12)],
+                className="g-3 mt-1"),
+        dbc.Row([_card("DEG correlation", deg_panel, width=12)], className="g-3 mt-1"),
+        dbc.Row([_card("Pre- vs post-transfer", [
+            dbc.Row([dbc.Col(_graph("pre-umap"), width=6), dbc.Col(_graph("post-umap"), width=6)]),
+            html.Div(id="metrics-table")], width=12)], className="g-3 mt-1"),
+        dbc.Row([_card("Selection vs rest", selection_panel), _card("Attribution browser", attribution_panel)],
+                className="g-3 mt-1 mb-4"),
+    ])

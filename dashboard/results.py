@@ -1,0 +1,159 @@
+"""Cached reader of ``precomputed/``: the run index, opened runs, and the columns a panel needs.
+
+Each result is read once per process (an LRU keyed by path and modification time, owned by the app, not a
+module global); the index is cached in flask-caching under the same key, so a new or changed file shows up
+at the next look without a restart. Unreadable files are listed with their reason, never raised.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import anndata as ad
+import h5py
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from engine.results import missing_parts
+
+DISPLAY_SEED = 0
+
+
+def _text(v) -> str:
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, np.ndarray) and v.shape == ():
+        return _text(v[()])
+    return str(v)
+
+
+def summarize_file(path: Path) -> dict:
+    """Index entry of one result file, read from its HDF5 metadata only (fast, never raises)."""
+    st = path.stat()
+    entry = {"path": str(path), "name": path.stem, "mtime": st.st_mtime, "size": st.st_size, "error": ""}
+    try:
+        with h5py.File(path, "r") as f:
+            cfg = f["uns/config"]
+            entry["drug"] = _text(cfg["drug"][()])
+            entry["dataset"] = _text(cfg["sc"][()])
+            entry["started"] = _text(f["uns/provenance/started"][()])
+            entry["n_cells"] = int(f["obs"][f["obs"].attrs["_index"]].shape[0])
+            entry["labelled"] = "label" in f["obs"]
+    except Exception as exc:  # corrupt, partial, or not a result
+        entry["error"] = f"unreadable: {type(exc).__name__}: {exc}"
+    return entry
+
+
+def scan(results_dir: Path) -> list[tuple[str, float, int]]:
+    """(path, mtime, size) of every result file, newest first."""
+    if not results_dir.exists():
+        return []
+    files = [(str(p), p.stat().st_mtime, p.stat().st_size) for p in results_dir.glob("*.h5ad") if not p.name.startswith(".")]
+    return sorted(files, key=lambda t: -t[1])
+
+
+@dataclass
+class RunData:
+    """One opened result, with the arrays panels read (all cells; display subset for very large runs)."""
+
+    path: str
+    adata: ad.AnnData
+    max_display: int
+    _gene_cache: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.adata.n_obs
+
+    @cached_property
+    def display_index(self) -> np.ndarray:
+        """Cells drawn in scatter panels: all, or a fixed random subset above ``max_display`` (statistics use all)."""
+        if self.n <= self.max_display:
+            return np.arange(self.n)
+        rng = np.random.default_rng(DISPLAY_SEED)
+        return np.sort(rng.choice(self.n, self.max_display, replace=False))
+
+    @cached_property
+    def missing(self) -> list[str]:
+        return missing_parts(self.adata)
+
+    def obs(self, key: str) -> np.ndarray | None:
+        return self.adata.obs[key].to_numpy() if key in self.adata.obs else None
+
+    def obsm(self, key: str) -> np.ndarray | None:
+        return np.asarray(self.adata.obsm[key], dtype=np.float32) if key in self.adata.obsm else None
+
+    @cached_property
+    def genes(self) -> list[str]:
+        return list(self.adata.var_names)
+
+    @cached_property
+    def labels(self) -> np.ndarray | None:
+        y = self.obs("label")
+        return None if y is None or not np.isfinite(y.astype(float)).any() else y.astype(float)
+
+    def gene(self, name: str) -> np.ndarray:
+        """Expression of one gene over all cells (from ``X``)."""
+        if name not in self._gene_cache:
+            j = self.adata.var_names.get_loc(name)
+            col = self.adata.X[:, j]
+            self._gene_cache[name] = np.asarray(col.toarray() if sp.issparse(col) else col, dtype=np.float32).ravel()
+        return self._gene_cache[name]
+
+    def uns(self, *keys, default=None):
+        node = self.adata.uns
+        for k in keys:
+            if not isinstance(node, (dict, pd.DataFrame)) or k not in node:
+                return default
+            node = node[k]
+        return node
+
+
+class ResultStore:
+    """The app's window on ``results_dir``: index (flask-caching) and an LRU of opened runs (this process)."""
+
+    def __init__(self, results_dir: str | Path, cache, *, max_open: int = 4, max_display: int = 200_000):
+        self.results_dir = Path(results_dir)
+        self.cache = cache
+        self.max_open = max_open
+        self.max_display = max_display
+        self._open: OrderedDict[tuple, RunData] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def index(self) -> list[dict]:
+        out = []
+        for path, mtime, size in scan(self.results_dir):
+            key = f"index:{path}:{mtime}:{size}"
+            entry = self.cache.get(key)
+            if entry is None:
+                entry = summarize_file(Path(path))
+                self.cache.set(key, entry)
+            out.append(entry)
+        return out
+
+    def open(self, path: str) -> RunData:
+        """The opened run; raises ``engine.data.DataError`` for an unreadable file or one outside the folder."""
+        from engine.data import DataError
+        from engine.results import read_result
+
+        p = Path(path).resolve()
+        if p.parent != self.results_dir.resolve() or p.suffix != ".h5ad":
+            raise DataError("Not a result of this app's results folder", path=path)
+        if not p.exists():
+            raise DataError("Result file no longer exists", path=path)
+        key = (str(p), p.stat().st_mtime)
+        with self._lock:
+            if key in self._open:
+                self._open.move_to_end(key)
+                return self._open[key]
+        run = RunData(str(p), read_result(p), self.max_display)
+        with self._lock:
+            self._open[key] = run
+            while len(self._open) > self.max_open:
+                self._open.popitem(last=False)
+        return run

@@ -1,0 +1,48 @@
+"""Cross-filter selections: a box or lasso in any panel becomes a set of cells, kept on the server.
+
+The browser's store only holds ``{"token", "n", "source", "run"}``; the cell mask lives in the server cache
+under the session id and token, so payloads stay small however many cells are selected.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+from matplotlib.path import Path as PolyPath
+
+
+def mask_from_selected_data(selected_data: dict | None, xy: np.ndarray) -> np.ndarray | None:
+    """Cells (over all of ``xy``, not only those drawn) inside a plotly box ``range`` or ``lassoPoints``."""
+    if not selected_data:
+        return None
+    xy = np.asarray(xy, dtype=np.float64)
+    if "range" in selected_data and selected_data["range"]:
+        (x0, x1), (y0, y1) = sorted(selected_data["range"]["x"]), sorted(selected_data["range"]["y"])
+        return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    if "lassoPoints" in selected_data and selected_data["lassoPoints"]:
+        poly = np.column_stack([selected_data["lassoPoints"]["x"], selected_data["lassoPoints"]["y"]])
+        return PolyPath(poly).contains_points(xy)
+    points = selected_data.get("points") or []
+    ids = [p["customdata"] for p in points if "customdata" in p]
+    if not ids:
+        return None
+    mask = np.zeros(len(xy), dtype=bool)
+    mask[np.asarray(ids, dtype=int)] = True
+    return mask
+
+
+def save(cache, session: str, run: str, source: str, mask: np.ndarray) -> dict:
+    token = uuid.uuid4().hex[:12]
+    cache.set(f"sel:{session}:{token}", {"run": run, "n_cells": len(mask), "bits": np.packbits(mask)})
+    return {"token": token, "n": int(mask.sum()), "source": source, "run": run}
+
+
+def load(cache, session: str | None, sel: dict | None, run: str, n_cells: int) -> np.ndarray | None:
+    """The mask for the current run, or None (no selection, another run, or expired)."""
+    if not sel or not session or sel.get("run") != run:
+        return None
+    item = cache.get(f"sel:{session}:{sel['token']}")
+    if item is None or item["n_cells"] != n_cells:
+        return None
+    return np.unpackbits(item["bits"], count=n_cells).astype(bool)
