@@ -24,11 +24,20 @@ def mask_from_selected_data(selected_data: dict | None, xy: np.ndarray) -> np.nd
         poly = np.column_stack([selected_data["lassoPoints"]["x"], selected_data["lassoPoints"]["y"]])
         return PolyPath(poly).contains_points(xy)
     points = selected_data.get("points") or []
-    ids = [p["customdata"] for p in points if "customdata" in p]
-    if not ids:
-        return None
     mask = np.zeros(len(xy), dtype=bool)
-    mask[np.asarray(ids, dtype=int)] = True
+    ids = [p["customdata"] for p in points if isinstance(p.get("customdata"), (int, float))]
+    if ids:
+        mask[np.asarray(ids, dtype=int)] = True
+        return mask
+    # no geometry and no ids (e.g. a selection made through Plotly's API): match the points by position
+    pts = np.array([(p["x"], p["y"]) for p in points if "x" in p and "y" in p], dtype=np.float64)
+    if len(pts) == 0:
+        return None
+    from scipy.spatial import cKDTree
+
+    dist, idx = cKDTree(xy).query(pts)
+    tol = 1e-4 * max(float(np.ptp(xy[:, 0])), float(np.ptp(xy[:, 1])), 1e-12)
+    mask[idx[dist <= tol]] = True
     return mask
 
 

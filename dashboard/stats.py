@@ -16,6 +16,9 @@ def class_report(labels, scores, *, threshold: float, mask=None) -> pd.DataFrame
     s = np.asarray(scores, dtype=float)
     keep = np.isfinite(y) if mask is None else np.isfinite(y) & mask
     y, pred = y[keep].astype(int), (s[keep] >= threshold).astype(int)
+    if len(y) == 0:
+        return pd.DataFrame({"precision": np.nan, "recall": np.nan, "f1": np.nan, "cells": 0},
+                            index=["sensitive", "resistant"])
     p, r, f, n = precision_recall_fscore_support(y, pred, labels=[1, 0], zero_division=0)
     return pd.DataFrame({"precision": p, "recall": r, "f1": f, "cells": n}, index=["sensitive", "resistant"]).round(3)
 

@@ -47,3 +47,36 @@ def plx_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("precomputed")
     cfg = RunConfig(drug="PLX-4720", sc="scad_plx4720", seeds=2, out=str(out), train=TrainConfig(**FAST_TRAIN))
     return run(cfg, analyse=lambda result, models: analyse_run(result, models=models, n_null=1000))
+
+
+def pytest_setup_options():
+    """Headless Debian Chromium for dash[testing]'s browser fixtures (the flags this offline machine needs)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = os.environ.get("SCRESPONSE_CHROMIUM", "/usr/bin/chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--enable-unsafe-swiftshader", "--window-size=1600,1400"):
+        options.add_argument(flag)
+    return options
+
+
+@pytest.fixture
+def results_dir(plx_run, tmp_path) -> Path:
+    """A results folder with the real PLX4720 run and one corrupt file."""
+    import shutil
+
+    folder = tmp_path / "precomputed"
+    folder.mkdir()
+    shutil.copy(plx_run, folder / plx_run.name)
+    shutil.copytree(plx_run.with_name(f"{plx_run.stem}.models"), folder / f"{plx_run.stem}.models")
+    (folder / "corrupt.h5ad").write_bytes(b"\x89HDF\r\n\x1a\n truncated")
+    return folder
+
+
+@pytest.fixture
+def explore_app(results_dir, tmp_path):
+    from dashboard.app import create_app
+
+    return create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache")})

@@ -128,8 +128,8 @@ def register(app, store, cache) -> None:
         run = open_run(path)
         xy = xy_for(run, source, deg_list)
         mask = None if xy is None else sel.mask_from_selected_data(data, xy)
-        if mask is None:
-            return None
+        if mask is None:  # redrawing a figure deselects in plotly; only the button or a new run clears
+            raise PreventUpdate
         return sel.save(cache, session, run.path, source, mask)
 
     @app.callback(Output("umap", "figure"), Input("run-picker", "value"), Input("color-by", "value"),

@@ -1,0 +1,78 @@
+"""The explore page in a real browser (headless Chromium) over a real PLX4720 result."""
+
+import re
+
+from selenium.webdriver.common.keys import Keys
+
+TIMEOUT = 30
+
+
+def _start(dash_duo, app):
+    dash_duo.start_server(app, port=8061)
+    dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#class-metrics", "precision", timeout=TIMEOUT)
+
+
+def _confusion_text(dash_duo) -> str:
+    return " ".join(e.text for e in dash_duo.find_elements("#confusion text"))
+
+
+def _select_left_half(dash_duo, graph_id):
+    """Select the cells in the left half of a panel through Plotly's own selection API.
+
+    Plotly then computes the selected points and emits ``plotly_selected``, which dcc.Graph turns into
+    ``selectedData`` as for a mouse drag (headless Chromium does not complete mouse drags on WebGL plots).
+    """
+    dash_duo.driver.execute_script(
+        "var g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "var xa = g._fullLayout.xaxis.range, ya = g._fullLayout.yaxis.range;"
+        "Plotly.relayout(g, {dragmode: 'select', selections: [{type: 'rect', x0: xa[0], x1: (xa[0] + xa[1]) / 2,"
+        " y0: ya[0], y1: ya[1]}]});", f"#{graph_id}")
+
+
+def test_explore_001_app_loads_real_run_and_lists_corrupt_file(dash_duo, explore_app):
+    _start(dash_duo, explore_app)
+    dash_duo.wait_for_contains_text("#run-picker", "PLX-4720", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#index-alerts", "corrupt.h5ad is listed as unreadable", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#metrics-table", "logistic_regression", timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []
+
+
+def test_explore_002_selection_updates_metrics_everywhere(dash_duo, explore_app):
+    _start(dash_duo, explore_app)
+    before = _confusion_text(dash_duo)
+    _select_left_half(dash_duo, "umap")
+    dash_duo.wait_for_contains_text("#selection-info", "of 108 cells", timeout=TIMEOUT)
+    n = int(re.match(r"(\d+) of", dash_duo.find_element("#selection-info").text).group(1))
+    assert 0 < n < 108
+    dash_duo.wait_for_contains_text("#confusion", "selection", timeout=TIMEOUT)
+    assert _confusion_text(dash_duo) != before
+    dash_duo.wait_for_contains_text("#selection-metrics", "auroc", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#sel-deg-table td", timeout=TIMEOUT)
+    dash_duo.find_element("#clear-selection").click()
+    dash_duo.wait_for_text_to_equal("#selection-info", "no selection", timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []
+
+
+def test_explore_003_gene_search_recolours_umap(dash_duo, explore_app):
+    _start(dash_duo, explore_app)
+    dash_duo.find_element("#gene").click()
+    dash_duo.find_element("input.dash-dropdown-search").send_keys("SOX1")
+    dash_duo.wait_for_contains_text(".dash-dropdown-options", "SOX10", timeout=TIMEOUT)
+    option = next(e for e in dash_duo.find_elements(".dash-dropdown-option") if e.text == "SOX10")
+    option.click()
+    dash_duo.wait_for_contains_text("#umap .gtitle", "UMAP: SOX10", timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []
+
+
+def test_explore_004_threshold_slider_changes_confusion_matrix(dash_duo, explore_app):
+    _start(dash_duo, explore_app)
+    before = _confusion_text(dash_duo)
+    thumb = dash_duo.find_element("#threshold [role=slider]")
+    thumb.click()
+    for _ in range(40):  # keyboard steps of 0.01, as a person nudging the slider
+        thumb.send_keys(Keys.ARROW_RIGHT)
+    dash_duo.wait_for_contains_text("#mis-umap .gtitle", "threshold 0.90", timeout=TIMEOUT)
+    dash_duo.wait_for_text_to_equal("#confusion .gtitle", "Confusion matrix", timeout=TIMEOUT)
+    assert _confusion_text(dash_duo) != before
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,67 @@
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from dashboard import figures as fig
+
+
+def test_embedding_continuous_uses_webgl_and_keeps_cell_ids():
+    xy = np.random.default_rng(0).normal(size=(50, 2))
+    mask = np.zeros(50, bool)
+    mask[:5] = True
+    f = fig.embedding_figure(xy, np.linspace(0, 1, 50), categorical=False, selected=mask, customdata=np.arange(100, 150))
+    assert isinstance(f, go.Figure) and f.data[0].type == "scattergl"
+    assert list(f.data[0].selectedpoints) == [0, 1, 2, 3, 4]
+    assert f.data[0].customdata[0] == 100
+
+
+def test_embedding_categorical_has_one_trace_per_category_with_selection_within_trace():
+    xy = np.zeros((6, 2))
+    vals = np.array(["a", "b", "a", "b", "a", "c"])
+    mask = np.array([True, True, False, False, False, False])
+    f = fig.embedding_figure(xy, vals, categorical=True, selected=mask)
+    assert [t.name for t in f.data] == ["a", "b", "c"]
+    assert list(f.data[0].selectedpoints) == [0] and list(f.data[1].selectedpoints) == [0]
+    assert len(f.data[2].selectedpoints) == 0
+
+
+@pytest.mark.parametrize("bad", [dict(coords=np.zeros((5, 3)), values=np.zeros(5)),
+                                 dict(coords=np.zeros((5, 2)), values=np.zeros(4)),
+                                 dict(coords=np.zeros((5, 2)), values=np.zeros(5), selected=np.zeros(3, bool))])
+def test_embedding_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        fig.embedding_figure(categorical=False, **bad)
+
+
+def test_outcome_classes_and_confusion_counts():
+    labels = np.array([1, 1, 0, 0, np.nan])
+    scores = np.array([0.9, 0.2, 0.7, 0.1, 0.5])
+    classes = fig.outcome_classes(labels, scores, threshold=0.5)
+    assert list(classes) == ["TP", "FN", "FP", "TN", "unknown"]
+    np.testing.assert_array_equal(fig.confusion_counts(classes), [[1, 1], [1, 1]])
+    assert list(fig.outcome_classes(labels, scores, threshold=0.95)) == ["FN", "FN", "TN", "TN", "unknown"]
+
+
+def test_confusion_figure_validates_shape():
+    assert fig.confusion_figure([[3, 1], [0, 2]]).data[0].type == "heatmap"
+    with pytest.raises(ValueError):
+        fig.confusion_figure([[1, 2, 3]])
+
+
+def test_deg_figures():
+    x = np.linspace(0, 1, 20)
+    f = fig.deg_scatter(x, 2 * x, r=1.0, r2=1.0)
+    assert "R² = 1.000" in f.layout.title.text
+    h = fig.null_histogram(np.random.default_rng(0).normal(size=1000), observed=0.9, p_value=0.001)
+    assert h.data[0].type == "histogram" and len(h.data[0].x) == 1000
+    with pytest.raises(ValueError):
+        fig.null_histogram([], observed=0.1, p_value=1.0)
+
+
+def test_score_figures():
+    f = fig.score_scatter([0, 1, 2], [2, 1, 0], ["sensitive", "resistant", "sensitive"])
+    assert {t.name for t in f.data} == {"sensitive", "resistant"}
+    v = fig.score_distributions({"s": {"sensitive": [1, 2], "resistant": [0, 1]}})
+    assert len(v.data) == 2
+    with pytest.raises(ValueError):
+        fig.score_scatter([0, 1], [1], ["a", "b"])
