@@ -12,7 +12,7 @@ def deg_scatter(predicted, true, *, r: float, r2: float, selected=None, title: s
     x, y = np.asarray(predicted, dtype=np.float32), np.asarray(true, dtype=np.float32)
     same_length(len(x), true=y)
     mask = as_mask(selected, len(x))
-    fig = go.Figure(go.Scattergl(x=x, y=y, mode="markers", customdata=np.arange(len(x)), marker={"size": 5, "color": "#4d4d4d"},
+    fig = go.Figure(go.Scattergl(x=x, y=y, mode="markers", marker={"size": 5, "color": "#4d4d4d"},
                                  selectedpoints=None if mask is None else np.flatnonzero(mask),
                                  unselected={"marker": {"opacity": 0.12}}, showlegend=False))
     if len(x) > 1 and np.ptp(x) > 0:

@@ -28,15 +28,14 @@ def embedding_figure(coords, values, *, categorical: bool, selected=None, title:
                      customdata=None) -> go.Figure:
     """WebGL scatter of ``coords`` (n x 2) coloured by ``values`` (n).
 
-    ``selected`` (bool mask of n) dims the other points; ``customdata`` (n ints, default 0..n-1) travels with
-    each point so a selection can be mapped back to cells.
+    ``selected`` (bool mask of n) dims the other points; optional ``customdata`` (n values) travels with each point.
     """
     c = as_coords(coords)
     n = len(c)
     values = np.asarray(values)
     same_length(n, values=values, customdata=customdata)
     mask = as_mask(selected, n)
-    ids = np.arange(n) if customdata is None else np.asarray(customdata)
+    ids = None if customdata is None else np.asarray(customdata)
     fig = go.Figure()
     marker = {"size": point_size, "opacity": 0.85}
     unselected = {"marker": {"opacity": 0.12}}
@@ -47,7 +46,7 @@ def embedding_figure(coords, values, *, categorical: bool, selected=None, title:
         for i, cat in enumerate(order):
             idx = np.flatnonzero(arr == cat)
             fig.add_trace(go.Scattergl(
-                x=c[idx, 0], y=c[idx, 1], mode="markers", name=cat, customdata=ids[idx],
+                x=c[idx, 0], y=c[idx, 1], mode="markers", name=cat, customdata=None if ids is None else ids[idx],
                 marker={**marker, "color": NAMED_COLOURS.get(cat, PALETTE[i % len(PALETTE)])},
                 selectedpoints=None if mask is None else np.flatnonzero(mask[idx]), unselected=unselected,
                 hovertemplate=f"{color_label}: {cat}<extra></extra>"))

@@ -18,7 +18,7 @@ def score_scatter(sensitive, resistant, groups, *, selected=None, uirevision=Non
     fig = go.Figure()
     for i, name in enumerate(sorted(set(g))):
         idx = np.flatnonzero(g == name)
-        fig.add_trace(go.Scattergl(x=x[idx], y=y[idx], mode="markers", name=name, customdata=idx,
+        fig.add_trace(go.Scattergl(x=x[idx], y=y[idx], mode="markers", name=name,
                                    marker={"size": 5, "color": NAMED_COLOURS.get(name, PALETTE[i % len(PALETTE)])},
                                    selectedpoints=None if mask is None else np.flatnonzero(mask[idx]),
                                    unselected={"marker": {"opacity": 0.12}}))

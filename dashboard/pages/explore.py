@@ -115,22 +115,38 @@ def register(app, store, cache) -> None:
             return "gene", rows[active["row"]]["gene"]
         return ("gene", no_update) if gene else (no_update, no_update)
 
+    # Runs in the browser: forward only the selection's geometry (or, without geometry, point positions),
+    # never the full list of selected points, so a selection of 100k cells stays a small request.
+    app.clientside_callback(
+        """
+        function() {
+            const trig = dash_clientside.callback_context.triggered[0];
+            if (!trig || !trig.value) { return dash_clientside.no_update; }
+            const d = trig.value, out = {source: trig.prop_id.split('.')[0]};
+            if (d.range) { out.range = d.range; }
+            else if (d.lassoPoints) { out.lassoPoints = d.lassoPoints; }
+            else if (d.points && d.points.length) { out.points = d.points.map(p => ({x: p.x, y: p.y})); }
+            else { return dash_clientside.no_update; }
+            return out;
+        }
+        """,
+        Output("raw-selection", "data"),
+        *[Input(k, "selectedData") for k in (*SELECTABLE, "deg-scatter")],
+        prevent_initial_call=True,
+    )
+
     @app.callback(Output("selection", "data"),
-                  *[Input(k, "selectedData") for k in (*SELECTABLE, "deg-scatter")],
-                  Input("clear-selection", "n_clicks"), Input("run-picker", "value"),
+                  Input("raw-selection", "data"), Input("clear-selection", "n_clicks"), Input("run-picker", "value"),
                   State("session-id", "data"), State("deg-list", "value"))
-    def update_selection(*args):
-        path, session, deg_list = args[-3], args[-2], args[-1]
-        source = ctx.triggered_id
-        if source in ("clear-selection", "run-picker") or source is None:
-            return None
-        data = ctx.triggered[0]["value"]
+    def update_selection(raw, _, path, session, deg_list):
+        if ctx.triggered_id != "raw-selection" or not raw:
+            return None  # the clear button, a new run, or the first load
         run = open_run(path)
-        xy = xy_for(run, source, deg_list)
-        mask = None if xy is None else sel.mask_from_selected_data(data, xy)
-        if mask is None:  # redrawing a figure deselects in plotly; only the button or a new run clears
+        xy = xy_for(run, raw["source"], deg_list)
+        mask = None if xy is None else sel.mask_from_selected_data(raw, xy)
+        if mask is None:
             raise PreventUpdate
-        return sel.save(cache, session, run.path, source, mask)
+        return sel.save(cache, session, run.path, raw["source"], mask)
 
     @app.callback(Output("umap", "figure"), Input("run-picker", "value"), Input("color-by", "value"),
                   Input("gene", "value"), Input("selection", "data"), State("session-id", "data"))
@@ -158,7 +174,7 @@ def register(app, store, cache) -> None:
         if values is None:
             return fig.message_figure(f"obs['{color_by}'] is missing from this file")
         return fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
-                                    customdata=d, color_label=label, uirevision=path, title=f"UMAP: {label}", **kw)
+                                    color_label=label, uirevision=path, title=f"UMAP: {label}", **kw)
 
     @app.callback(Output("mis-umap", "figure"), Output("confusion", "figure"), Output("class-metrics", "children"),
                   Input("run-picker", "value"), Input("threshold", "value"), Input("selection", "data"),
@@ -172,7 +188,7 @@ def register(app, store, cache) -> None:
         classes = fig.outcome_classes(run.labels, scores, threshold=threshold)
         mask = current_mask(run, session, selection)
         d = run.display_index
-        umap_fig = fig.embedding_figure(run.obsm("X_umap")[d], classes[d], categorical=True, customdata=d,
+        umap_fig = fig.embedding_figure(run.obsm("X_umap")[d], classes[d], categorical=True,
                                         selected=None if mask is None else mask[d], color_label="outcome",
                                         uirevision=path, title=f"TP / TN / FP / FN at threshold {threshold:.2f}")
         within = classes if mask is None else classes[mask]
@@ -235,7 +251,7 @@ def register(app, store, cache) -> None:
             if coords is None or values is None:
                 figs.append(fig.message_figure(f"{key} or {score} missing"))
                 continue
-            figs.append(fig.embedding_figure(coords[d], values[d], categorical=False, cmin=0.0, cmax=1.0, customdata=d,
+            figs.append(fig.embedding_figure(coords[d], values[d], categorical=False, cmin=0.0, cmax=1.0,
                                              selected=None if mask is None else mask[d], uirevision=f"{path}:{key}",
                                              color_label="score", title=title))
         m = run.uns("metrics", default={}) or {}

@@ -65,6 +65,7 @@ def layout() -> html.Div:
     return html.Div([
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
         dcc.Store(id="selection"),
+        dcc.Store(id="raw-selection"),
         dcc.Interval(id="index-refresh", interval=15_000),
         html.Div(id="index-alerts"),
         controls,
