@@ -20,8 +20,9 @@ def default_config() -> dict:
     return {
         "RESULTS_DIR": os.environ.get("SCRESPONSE_RESULTS_DIR", str(PROJECT_ROOT / "precomputed")),
         "CACHE_DIR": os.environ.get("SCRESPONSE_CACHE_DIR", str(PROJECT_ROOT / ".cache")),
-        "MAX_DISPLAY_POINTS": int(os.environ.get("SCRESPONSE_MAX_DISPLAY_POINTS", 200_000)),
+        "MAX_DISPLAY_POINTS": int(os.environ.get("SCRESPONSE_MAX_DISPLAY_POINTS", 100_000)),
         "MAX_OPEN_RUNS": 4,
+        "CALLBACK_LOG": os.environ.get("SCRESPONSE_CALLBACK_LOG", ""),
     }
 
 
@@ -35,17 +36,27 @@ def create_app(config: dict | None = None) -> dash.Dash:
                                       "CACHE_THRESHOLD": 20_000, "CACHE_DEFAULT_TIMEOUT": 7 * 24 * 3600})
     store = ResultStore(cfg["RESULTS_DIR"], cache, max_open=cfg["MAX_OPEN_RUNS"], max_display=cfg["MAX_DISPLAY_POINTS"])
     app.server.config["SCRESPONSE"] = cfg
-    pages = {"/": ("Explore", explore.layout)}
+    pages = {"/": ("Explore", lambda: explore.layout(store))}
 
-    navbar = dbc.NavbarSimple([dbc.NavItem(dbc.NavLink(name, href=href, active="exact")) for href, (name, _) in pages.items()],
-                              brand="scResponse", brand_href="/", color="primary", dark=True, fluid=True, className="mb-3")
-    app.layout = html.Div([dcc.Location(id="url"), navbar, dbc.Container(id="page", fluid=True)])
+    def shell():
+        navbar = dbc.NavbarSimple([dbc.NavItem(dbc.NavLink(name, href=href, active="exact"))
+                                   for href, (name, _) in pages.items()],
+                                  brand="scResponse", brand_href="/", color="primary", dark=True, fluid=True,
+                                  className="mb-3")
+        # the default page is in the first response; the router only acts when the path changes
+        return html.Div([dcc.Location(id="url"), navbar, dbc.Container(pages["/"][1](), id="page", fluid=True)])
 
-    @app.callback(Output("page", "children"), Input("url", "pathname"))
+    app.layout = shell
+
+    @app.callback(Output("page", "children"), Input("url", "pathname"), prevent_initial_call=True)
     def route(pathname):
         name_layout = pages.get(pathname or "/")
         return name_layout[1]() if name_layout else dbc.Alert(f"No page at {pathname}", color="warning")
 
+    if cfg.get("CALLBACK_LOG"):
+        from . import timing
+
+        timing.install(app.server, cfg["CALLBACK_LOG"])
     explore.register(app, store, cache)
     app.server.extensions["scresponse_store"] = store
     return app

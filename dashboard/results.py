@@ -117,13 +117,14 @@ class RunData:
 class ResultStore:
     """The app's window on ``results_dir``: index (flask-caching) and an LRU of opened runs (this process)."""
 
-    def __init__(self, results_dir: str | Path, cache, *, max_open: int = 4, max_display: int = 200_000):
+    def __init__(self, results_dir: str | Path, cache, *, max_open: int = 4, max_display: int = 100_000):
         self.results_dir = Path(results_dir)
         self.cache = cache
         self.max_open = max_open
         self.max_display = max_display
         self._open: OrderedDict[tuple, RunData] = OrderedDict()
         self._lock = threading.Lock()
+        self._loading: dict[tuple, threading.Lock] = {}
 
     def index(self) -> list[dict]:
         out = []
@@ -151,9 +152,15 @@ class ResultStore:
             if key in self._open:
                 self._open.move_to_end(key)
                 return self._open[key]
-        run = RunData(str(p), read_result(p), self.max_display)
-        with self._lock:
-            self._open[key] = run
-            while len(self._open) > self.max_open:
-                self._open.popitem(last=False)
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:  # callbacks arriving together wait for one read instead of each reading the file
+            with self._lock:
+                if key in self._open:
+                    return self._open[key]
+            run = RunData(str(p), read_result(p), self.max_display)
+            with self._lock:
+                self._open[key] = run
+                self._loading.pop(key, None)
+                while len(self._open) > self.max_open:
+                    self._open.popitem(last=False)
         return run

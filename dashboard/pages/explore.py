@@ -16,7 +16,7 @@ from engine.data import DataError
 from .. import figures as fig
 from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
-from .explore_layout import layout  # noqa: F401  (the page's layout lives beside its callbacks)
+from .explore_layout import layout, run_options  # noqa: F401  (the page's layout lives beside its callbacks)
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -26,10 +26,6 @@ MAX_GENE_OPTIONS = 30
 def _table(df: pd.DataFrame, *, index_name: str = "") -> dbc.Table:
     return dbc.Table.from_dataframe(df.reset_index(names=index_name or " "), striped=True, bordered=False,
                                     hover=True, size="sm", className="mb-0")
-
-
-def _run_label(e: dict) -> str:
-    return f"{e.get('drug', '?')} · {e.get('dataset', '?')} · {e.get('started', '')[:16].replace('T', ' ')} · {e['name'][-6:]}"
 
 
 def register(app, store, cache) -> None:
@@ -55,12 +51,11 @@ def register(app, store, cache) -> None:
                   Input("index-refresh", "n_intervals"), State("run-picker", "value"))
     def refresh_index(_, current):
         entries = store.index()
-        good = [e for e in entries if not e["error"]]
-        options = [{"label": _run_label(e), "value": e["path"]} for e in good]
+        options = run_options(entries)
         bad = [e for e in entries if e["error"]]
         alerts = [dbc.Alert(f"{e['name']}.h5ad is listed as unreadable: {e['error']}", color="warning",
                             className="py-1 mb-1") for e in bad]
-        if not good:
+        if not options:
             alerts.append(dbc.Alert("No readable result in the results folder yet. Run `python -m engine demo` or "
                                     "launch a training run.", color="info"))
         value = current if current in {o["value"] for o in options} else (options[0]["value"] if options else None)

@@ -24,10 +24,21 @@ def _graph(id_: str) -> dcc.Loading:
     return dcc.Loading(dcc.Graph(id=id_, config={"displaylogo": False, "scrollZoom": True}), type="dot", delay_show=300)
 
 
-def layout() -> html.Div:
-    """Built per page load, so each browser session gets its own id."""
+def run_options(entries: list[dict]) -> list[dict]:
+    def label(e):
+        when = e.get("started", "")[:16].replace("T", " ")
+        return f"{e.get('drug', '?')} · {e.get('dataset', '?')} · {when} · {e['name'][-6:]}"
+
+    return [{"label": label(e), "value": e["path"]} for e in entries if not e["error"]]
+
+
+def layout(store=None) -> html.Div:
+    """Built per page load (each browser session gets its own id), with the newest run already picked."""
+    options = run_options(store.index()) if store is not None else []
     controls = dbc.Row([
-        dbc.Col([dbc.Label("Run"), dcc.Dropdown(id="run-picker", clearable=False, placeholder="No result yet")], lg=6),
+        dbc.Col([dbc.Label("Run"), dcc.Dropdown(id="run-picker", clearable=False, placeholder="No result yet",
+                                                options=options, value=options[0]["value"] if options else None)],
+                lg=6),
         dbc.Col([dbc.Label("Score threshold for 'sensitive'"),
                  dcc.Slider(id="threshold", min=0, max=1, step=0.01, value=0.5, marks={i / 4: f"{i / 4:g}" for i in range(5)},
                             tooltip={"placement": "bottom", "always_visible": True})], lg=4),
