@@ -240,11 +240,15 @@ def main() -> None:
             upsample(src, n).write_h5ad(path)
         (work / "callbacks.jsonl").unlink(missing_ok=True)
         entry = {"cells": n, "genes": int(ad.read_h5ad(path, backed="r").n_vars)}
-        entry.update(measure_browser(path, work))
+        try:
+            entry.update(measure_browser(path, work))
+        except Exception as exc:  # report what was measured and why the rest is missing
+            entry["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            entry["callbacks_so_far"] = callback_stats(work / "callbacks.jsonl", 0)
         entry.update(time_de(path))
         report["sizes"][str(n)] = entry
-        print(f"{n}: first UMAP {entry['first_umap_drawn_s']} s, selection {entry['selection_to_all_linked_panels_s']} s",
-              file=sys.stderr)
+        print(f"{n}: first UMAP {entry.get('first_umap_drawn_s')} s, "
+              f"selection {entry.get('selection_to_all_linked_panels_s')} s {entry.get('error', '')}", file=sys.stderr)
     print(json.dumps(report, indent=1))
 
 

@@ -21,6 +21,7 @@ def default_config() -> dict:
         "RESULTS_DIR": os.environ.get("SCRESPONSE_RESULTS_DIR", str(PROJECT_ROOT / "precomputed")),
         "CACHE_DIR": os.environ.get("SCRESPONSE_CACHE_DIR", str(PROJECT_ROOT / ".cache")),
         "MAX_DISPLAY_POINTS": int(os.environ.get("SCRESPONSE_MAX_DISPLAY_POINTS", 100_000)),
+        "MAX_SECONDARY_POINTS": int(os.environ.get("SCRESPONSE_MAX_SECONDARY_POINTS", 20_000)),
         "MAX_OPEN_RUNS": 4,
         "CALLBACK_LOG": os.environ.get("SCRESPONSE_CALLBACK_LOG", ""),
     }
@@ -34,7 +35,8 @@ def create_app(config: dict | None = None) -> dash.Dash:
                     assets_folder=str(PROJECT_ROOT / "assets"), suppress_callback_exceptions=True)
     cache = Cache(app.server, config={"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(cache_dir / "flask"),
                                       "CACHE_THRESHOLD": 20_000, "CACHE_DEFAULT_TIMEOUT": 7 * 24 * 3600})
-    store = ResultStore(cfg["RESULTS_DIR"], cache, max_open=cfg["MAX_OPEN_RUNS"], max_display=cfg["MAX_DISPLAY_POINTS"])
+    store = ResultStore(cfg["RESULTS_DIR"], cache, max_open=cfg["MAX_OPEN_RUNS"], max_display=cfg["MAX_DISPLAY_POINTS"],
+                        max_secondary=cfg["MAX_SECONDARY_POINTS"])
     app.server.config["SCRESPONSE"] = cfg
     pages = {"/": ("Explore", lambda: explore.layout(store))}
 
@@ -59,4 +61,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
         timing.install(app.server, cfg["CALLBACK_LOG"])
     explore.register(app, store, cache)
     app.server.extensions["scresponse_store"] = store
+    # Dash registers script paths when it renders the index; do it now, so that under several gunicorn
+    # workers a worker whose first request is a script can serve it.
+    app.server.test_client().get(app.config.requests_pathname_prefix)
     return app

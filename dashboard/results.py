@@ -64,19 +64,28 @@ class RunData:
     path: str
     adata: ad.AnnData
     max_display: int
+    max_secondary: int = 20_000
     _gene_cache: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         return self.adata.n_obs
 
-    @cached_property
-    def display_index(self) -> np.ndarray:
-        """Cells drawn in scatter panels: all, or a fixed random subset above ``max_display`` (statistics use all)."""
-        if self.n <= self.max_display:
+    def _subset(self, limit: int) -> np.ndarray:
+        if self.n <= limit:
             return np.arange(self.n)
         rng = np.random.default_rng(DISPLAY_SEED)
-        return np.sort(rng.choice(self.n, self.max_display, replace=False))
+        return np.sort(rng.choice(self.n, limit, replace=False))
+
+    @cached_property
+    def display_index(self) -> np.ndarray:
+        """Cells drawn in the main UMAP: all, or a fixed random subset above ``max_display`` (statistics use all)."""
+        return self._subset(self.max_display)
+
+    @cached_property
+    def secondary_index(self) -> np.ndarray:
+        """Cells drawn in the smaller linked panels (a panel a third of the screen wide resolves far fewer points)."""
+        return self._subset(min(self.max_display, self.max_secondary))
 
     @cached_property
     def missing(self) -> list[str]:
@@ -117,11 +126,13 @@ class RunData:
 class ResultStore:
     """The app's window on ``results_dir``: index (flask-caching) and an LRU of opened runs (this process)."""
 
-    def __init__(self, results_dir: str | Path, cache, *, max_open: int = 4, max_display: int = 100_000):
+    def __init__(self, results_dir: str | Path, cache, *, max_open: int = 4, max_display: int = 100_000,
+                 max_secondary: int = 20_000):
         self.results_dir = Path(results_dir)
         self.cache = cache
         self.max_open = max_open
         self.max_display = max_display
+        self.max_secondary = max_secondary
         self._open: OrderedDict[tuple, RunData] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[tuple, threading.Lock] = {}
@@ -157,7 +168,7 @@ class ResultStore:
             with self._lock:
                 if key in self._open:
                     return self._open[key]
-            run = RunData(str(p), read_result(p), self.max_display)
+            run = RunData(str(p), read_result(p), self.max_display, self.max_secondary)
             with self._lock:
                 self._open[key] = run
                 self._loading.pop(key, None)

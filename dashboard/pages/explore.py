@@ -21,6 +21,7 @@ from .explore_layout import layout, run_options  # noqa: F401  (the page's layou
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
 MAX_GENE_OPTIONS = 30
+VIOLIN_POINTS = 20_000
 
 
 def _table(df: pd.DataFrame, *, index_name: str = "") -> dbc.Table:
@@ -76,8 +77,9 @@ def register(app, store, cache) -> None:
             notes.append("Parts missing from this file: " + ", ".join(run.missing) + ".")
         skipped = run.uns("analysis", "skipped", default={}) or {}
         notes += [f"{k.replace('_', ' ')}: {v}" for k, v in dict(skipped).items()]
-        if len(run.display_index) < run.n:
-            notes.append(f"Scatter panels draw {len(run.display_index):,} of {run.n:,} cells; every statistic uses all cells.")
+        if len(run.secondary_index) < run.n:
+            notes.append(f"The UMAP draws {len(run.display_index):,} and the other scatter panels "
+                         f"{len(run.secondary_index):,} of {run.n:,} cells; every statistic uses all cells.")
         threshold = float(run.uns("metrics", "threshold", default=0.5))
         return [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes], threshold
 
@@ -182,7 +184,7 @@ def register(app, store, cache) -> None:
         scores = run.obs("sensitivity_score")
         classes = fig.outcome_classes(run.labels, scores, threshold=threshold)
         mask = current_mask(run, session, selection)
-        d = run.display_index
+        d = run.secondary_index
         umap_fig = fig.embedding_figure(run.obsm("X_umap")[d], classes[d], categorical=True,
                                         selected=None if mask is None else mask[d], color_label="outcome",
                                         uirevision=path, title=f"TP / TN / FP / FN at threshold {threshold:.2f}")
@@ -201,13 +203,16 @@ def register(app, store, cache) -> None:
             return msg, msg
         mask = current_mask(run, session, selection)
         groups = np.asarray(run.obs("predicted")).astype(str)
-        d = run.display_index
+        d = run.secondary_index
         scatter = fig.score_scatter(s[d], r[d], groups[d], selected=None if mask is None else mask[d],
                                     uirevision=path, title="Signature scores per cell (colour: predicted)")
         keep = np.ones(run.n, bool) if mask is None else mask
         values = {"sensitive score": {}, "resistant score": {}}
+        rng = np.random.default_rng(0)
         for g in ("sensitive", "resistant"):
-            m = keep & (groups == g)
+            m = np.flatnonzero(keep & (groups == g))
+            if len(m) > VIOLIN_POINTS:  # the violin's shape from a random subsample; the eye cannot tell
+                m = np.sort(rng.choice(m, VIOLIN_POINTS, replace=False))
             values["sensitive score"][f"{g} (pred.)"] = s[m]
             values["resistant score"][f"{g} (pred.)"] = r[m]
         title = "Distributions by predicted group" + (" (selection)" if mask is not None else "")
@@ -227,7 +232,7 @@ def register(app, store, cache) -> None:
             return msg, msg
         x, y = run.obs(f"{which}_score_predicted"), run.obs(f"{which}_score_true")
         mask = current_mask(run, session, selection)
-        d = run.display_index
+        d = run.secondary_index
         scatter = fig.deg_scatter(x[d], y[d], r=float(corr["r"]), r2=float(corr["r2"]), uirevision=path,
                                   selected=None if mask is None else mask[d], title=f"{which.capitalize()} list:")
         null = fig.null_histogram(corr["null"], observed=float(corr["r"]), p_value=float(corr["p_value"]))
@@ -238,7 +243,7 @@ def register(app, store, cache) -> None:
     def pre_post(path, selection, session):
         run = open_run(path)
         mask = current_mask(run, session, selection)
-        d = run.display_index
+        d = run.secondary_index
         figs = []
         for key, score, title in (("X_umap_pretransfer", "sensitivity_score_pretransfer", "Pre-transfer (bulk only)"),
                                   ("X_umap", "sensitivity_score", "Post-transfer")):
