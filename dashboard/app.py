@@ -23,6 +23,7 @@ def default_config() -> dict:
         "MAX_DISPLAY_POINTS": int(os.environ.get("SCRESPONSE_MAX_DISPLAY_POINTS", 100_000)),
         "MAX_SECONDARY_POINTS": int(os.environ.get("SCRESPONSE_MAX_SECONDARY_POINTS", 20_000)),
         "MAX_OPEN_RUNS": 4,
+        "INDEX_REFRESH_MS": 15_000,
         "CALLBACK_LOG": os.environ.get("SCRESPONSE_CALLBACK_LOG", ""),
     }
 
@@ -38,7 +39,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
     store = ResultStore(cfg["RESULTS_DIR"], cache, max_open=cfg["MAX_OPEN_RUNS"], max_display=cfg["MAX_DISPLAY_POINTS"],
                         max_secondary=cfg["MAX_SECONDARY_POINTS"])
     app.server.config["SCRESPONSE"] = cfg
-    pages = {"/": ("Explore", lambda: explore.layout(store))}
+    pages = {"/": ("Explore", lambda: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"]))}
 
     def shell():
         navbar = dbc.NavbarSimple([dbc.NavItem(dbc.NavLink(name, href=href, active="exact"))

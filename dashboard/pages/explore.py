@@ -49,8 +49,9 @@ def register(app, store, cache) -> None:
         return sel.load(cache, session, selection, run.path, run.n)
 
     @app.callback(Output("run-picker", "options"), Output("run-picker", "value"), Output("index-alerts", "children"),
-                  Input("index-refresh", "n_intervals"), State("run-picker", "value"))
-    def refresh_index(_, current):
+                  Input("index-refresh", "n_intervals"), State("run-picker", "value"), State("run-picker", "options"))
+    def refresh_index(_, current, current_options):
+        """New or removed results show up; nothing is sent (and nothing downstream re-runs) when none changed."""
         entries = store.index()
         options = run_options(entries)
         bad = [e for e in entries if e["error"]]
@@ -59,8 +60,9 @@ def register(app, store, cache) -> None:
         if not options:
             alerts.append(dbc.Alert("No readable result in the results folder yet. Run `python -m engine demo` or "
                                     "launch a training run.", color="info"))
-        value = current if current in {o["value"] for o in options} else (options[0]["value"] if options else None)
-        return options, value, alerts
+        values = {o["value"] for o in options}
+        value = no_update if current in values else (options[0]["value"] if options else None)
+        return (no_update if options == current_options else options), value, alerts
 
     @app.callback(Output("run-status", "children"), Output("threshold", "value"),
                   Input("run-picker", "value"))

@@ -32,7 +32,7 @@ def run_options(entries: list[dict]) -> list[dict]:
     return [{"label": label(e), "value": e["path"]} for e in entries if not e["error"]]
 
 
-def layout(store=None) -> html.Div:
+def layout(store=None, *, refresh_ms: int = 15_000) -> html.Div:
     """Built per page load (each browser session gets its own id), with the newest run already picked."""
     options = run_options(store.index()) if store is not None else []
     controls = dbc.Row([
@@ -77,7 +77,7 @@ def layout(store=None) -> html.Div:
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
         dcc.Store(id="selection"),
         dcc.Store(id="raw-selection"),
-        dcc.Interval(id="index-refresh", interval=15_000),
+        dcc.Interval(id="index-refresh", interval=refresh_ms),
         html.Div(id="index-alerts"),
         controls,
         html.Div(id="run-status"),

@@ -76,3 +76,17 @@ def test_explore_004_threshold_slider_changes_confusion_matrix(dash_duo, explore
     dash_duo.wait_for_text_to_equal("#confusion .gtitle", "Confusion matrix", timeout=TIMEOUT)
     assert _confusion_text(dash_duo) != before
     assert dash_duo.get_logs() == []
+
+
+def test_explore_005_selection_survives_the_index_refresh(dash_duo, results_dir, tmp_path):
+    """The run index is polled; an unchanged index must not reset the selection or redraw the panels."""
+    from dashboard.app import create_app
+
+    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache2"), "INDEX_REFRESH_MS": 1000})
+    _start(dash_duo, app)
+    _select_left_half(dash_duo, "umap")
+    dash_duo.wait_for_contains_text("#selection-info", "of 108 cells", timeout=TIMEOUT)
+    import time
+
+    time.sleep(3.5)  # three polls
+    assert "of 108 cells" in dash_duo.find_element("#selection-info").text
