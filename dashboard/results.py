@@ -66,6 +66,7 @@ class RunData:
     max_display: int
     max_secondary: int = 20_000
     _gene_cache: dict = field(default_factory=dict)
+    _x_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def n(self) -> int:
@@ -106,11 +107,23 @@ class RunData:
         y = self.obs("label")
         return None if y is None or not np.isfinite(y.astype(float)).any() else y.astype(float)
 
+    @cached_property
+    def expression(self) -> ad.AnnData:
+        """Cells x genes in memory, loaded on the first panel that needs expression (a gene, DEGs).
+
+        Opening a run reads only its metadata and per-cell annotations, so the first view does not wait for ``X``.
+        """
+        with self._x_lock:
+            X = self.adata.X
+            X = X[...] if hasattr(X, "shape") and not isinstance(X, np.ndarray) and not sp.issparse(X) else X
+            X = X.to_memory() if hasattr(X, "to_memory") else X
+            return ad.AnnData(X=X, obs=pd.DataFrame(index=self.adata.obs_names),
+                              var=pd.DataFrame(index=self.adata.var_names))
+
     def gene(self, name: str) -> np.ndarray:
-        """Expression of one gene over all cells (from ``X``)."""
+        """Expression of one gene over all cells."""
         if name not in self._gene_cache:
-            j = self.adata.var_names.get_loc(name)
-            col = self.adata.X[:, j]
+            col = self.expression[:, name].X
             self._gene_cache[name] = np.asarray(col.toarray() if sp.issparse(col) else col, dtype=np.float32).ravel()
         return self._gene_cache[name]
 
@@ -168,7 +181,7 @@ class ResultStore:
             with self._lock:
                 if key in self._open:
                     return self._open[key]
-            run = RunData(str(p), read_result(p), self.max_display, self.max_secondary)
+            run = RunData(str(p), read_result(p, backed=True), self.max_display, self.max_secondary)
             with self._lock:
                 self._open[key] = run
                 self._loading.pop(key, None)
