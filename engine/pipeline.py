@@ -72,7 +72,7 @@ def _data_checksums(cfg: RunConfig) -> dict:
             ds = catalog.get(source)
             out.update(checksums([source, *ds.requires]))
         else:
-            out[str(source)] = {"sha256": provenance.file_checksum(source)}
+            out[f"file:{Path(source).name}"] = {"path": str(source), "sha256": provenance.file_checksum(source)}
     if cfg.bulk == "gdsc" and cfg.response == "binary":
         out.update(checksums(["scdeal_bulk_labels"]))
     return out

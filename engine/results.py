@@ -22,7 +22,8 @@ def h5_safe(value):
     if value is None:
         return ""
     if isinstance(value, dict):
-        return {str(k): h5_safe(v) for k, v in value.items()}
+        # '/' in an HDF5 key would create nested groups (a leading '/' even writes at the file's root)
+        return {str(k).replace("/", "|"): h5_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         items = [h5_safe(v) for v in value]
         if items and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in items):

@@ -75,3 +75,21 @@ def test_cli_run_writes_and_prints_the_result_path(tmp_path):
     path = out.stdout.strip().splitlines()[-1]
     a = ad.read_h5ad(path)
     assert a.uns["metrics"]["n_seeds"] == 1
+
+
+def test_file_inputs_are_recorded_with_checksum_and_the_result_reads_back(tmp_path):
+    """A run on a file (not a catalog id) records the file's path and sha256 and still writes a readable result."""
+    from engine.pipeline import RunConfig, run
+    from engine.train import TrainConfig
+
+    from engine.data import read_single_cell
+
+    src = read_single_cell("scad_plx4720")
+    del src.uns["sc_input"]
+    path = tmp_path / "cells.h5ad"
+    src.write_h5ad(path)
+    out = run(RunConfig(drug="PLX-4720", sc=str(path), seeds=1, out=str(tmp_path / "out"), save_models=False,
+                        train=TrainConfig(pretrain_epochs=2, transfer_epochs=1)))
+    a = ad.read_h5ad(out)
+    rec = a.uns["provenance"]["data_checksums"]["file:cells.h5ad"]
+    assert rec["path"] == str(path) and len(rec["sha256"]) == 64
