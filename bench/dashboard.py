@@ -113,15 +113,10 @@ class Server:
 
 def browser():
     from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
 
-    o = Options()
-    o.binary_location = os.environ.get("SCRESPONSE_CHROMIUM", "/usr/bin/chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--enable-unsafe-swiftshader", "--window-size=1600,1400"):
-        o.add_argument(flag)
-    return webdriver.Chrome(options=o)
+    from dashboard.browser import chrome_options
+
+    return webdriver.Chrome(options=chrome_options())
 
 
 def wait_until(driver, script: str, *, timeout: float = 300, args=()) -> float:

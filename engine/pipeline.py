@@ -27,6 +27,7 @@ from .tools.metrics import DEFAULT_THRESHOLD
 from .train import Cancelled, TrainConfig, resolve_device
 
 Progress = Callable[[dict], None]
+EXACT_KNN_MAX = 50_000
 
 
 @dataclass
@@ -83,7 +84,11 @@ def _embed(adata: ad.AnnData, latent: np.ndarray, *, seed: int, cluster: bool) -
 
     tmp = ad.AnnData(np.zeros((latent.shape[0], 1), dtype=np.float32), obs=pd.DataFrame(index=adata.obs_names))
     tmp.obsm["X_latent"] = latent
-    sc.pp.neighbors(tmp, use_rep="X_latent", n_neighbors=min(15, max(2, latent.shape[0] - 1)), random_state=seed)
+    # exact kNN (scikit-learn) up to EXACT_KNN_MAX cells: fast on a 64-d latent, and it avoids pynndescent's
+    # first-use numba compilation, which takes many minutes on 2 cores
+    transformer = "sklearn" if latent.shape[0] <= EXACT_KNN_MAX else "pynndescent"
+    sc.pp.neighbors(tmp, use_rep="X_latent", n_neighbors=min(15, max(2, latent.shape[0] - 1)), random_state=seed,
+                    transformer=transformer)
     sc.tl.umap(tmp, random_state=seed)
     leiden = None
     if cluster:

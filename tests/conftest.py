@@ -50,16 +50,10 @@ def plx_run(tmp_path_factory) -> Path:
 
 
 def pytest_setup_options():
-    """Headless Debian Chromium for dash[testing]'s browser fixtures (the flags this offline machine needs)."""
-    from selenium.webdriver.chrome.options import Options
+    """Headless Debian Chromium for dash[testing]'s browser fixtures."""
+    from dashboard.browser import chrome_options
 
-    options = Options()
-    options.binary_location = os.environ.get("SCRESPONSE_CHROMIUM", "/usr/bin/chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--enable-unsafe-swiftshader", "--window-size=1600,1400"):
-        options.add_argument(flag)
-    return options
+    return chrome_options()
 
 
 @pytest.fixture
