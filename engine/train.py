@@ -26,6 +26,9 @@ from sklearn.model_selection import train_test_split
 from .module import ALIGNERS, TransferNetwork
 
 
+VAL_ALIGN_CELLS = 2048
+
+
 class Cancelled(Exception):
     """Raised inside training when the cancel hook says stop."""
 
@@ -126,14 +129,18 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
     stop = cancel or (lambda: False)
     align = ALIGNERS.get(config.aligner)
 
-    def val_losses(model) -> dict:
+    # the alignment part of the transfer checkpoint criterion uses a fixed random subset of cells (no labels)
+    pick = np.random.default_rng([seed, 1])  # its own stream: the training batches do not depend on it
+    sc_val = torch.as_tensor(pick.choice(len(Xs), min(len(Xs), VAL_ALIGN_CELLS), replace=False), device=device)
+
+    def val_losses(model, *, with_align: bool = False) -> dict:
         model.eval()
         with torch.no_grad():
             out = model(Xb[va], "bulk")
             bce = F.binary_cross_entropy_with_logits(out["logit"], yb[va], weight=va_weight).item()
             res = {"val_bce": bce, "val_auroc": _auroc(bulk_y[va], out["logit"].cpu().numpy())}
-            if align is not None:
-                zs, _ = model.encode(Xs)
+            if with_align and align is not None:
+                zs, _ = model.encode(Xs[sc_val])
                 res["val_align"] = align(out["z"], zs).item()
         return res
 
@@ -165,7 +172,7 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
                 opt.step()
                 for k, v in terms.items():
                     sums[k] = sums.get(k, 0.0) + float(torch.as_tensor(v).detach()) / batches.steps_per_epoch
-            val = val_losses(net)
+            val = val_losses(net, with_align=with_sc)
             score = val["val_bce"] + (config.lambda_align * val.get("val_align", 0.0) if with_sc else 0.0)
             row = {"seed": seed, "stage": stage, "epoch": epoch, "epochs": epochs, **sums, **val, "criterion": score}
             history.append(row)
