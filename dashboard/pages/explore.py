@@ -31,9 +31,13 @@ def _table(df: pd.DataFrame, *, index_name: str = "") -> dbc.Table:
 
 def register(app, store, cache) -> None:
     def open_run(path):
+        """The run for a panel; a missing or broken file leaves panels as they are (the status line says why)."""
         if not path:
             raise PreventUpdate
-        return store.open(path)
+        try:
+            return store.open(path)
+        except DataError:
+            raise PreventUpdate from None
 
     def xy_for(run, source: str, deg_list: str = "sensitive"):
         if source == "deg-scatter":
@@ -67,8 +71,10 @@ def register(app, store, cache) -> None:
     @app.callback(Output("run-status", "children"), Output("threshold", "value"),
                   Input("run-picker", "value"))
     def run_status(path):
+        if not path:
+            raise PreventUpdate
         try:
-            run = open_run(path)
+            run = store.open(path)
         except DataError as exc:
             return dbc.Alert(str(exc), color="danger"), no_update
         notes = []
@@ -88,10 +94,7 @@ def register(app, store, cache) -> None:
     @app.callback(Output("gene", "options"), Input("gene", "search_value"), Input("run-picker", "value"),
                   State("gene", "value"))
     def gene_options(search, path, current):
-        try:
-            run = open_run(path)
-        except DataError:
-            return []
+        run = open_run(path)
         genes = run.genes
         if search:
             s = search.upper()

@@ -3,6 +3,7 @@
 import re
 
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 TIMEOUT = 30
 
@@ -90,3 +91,16 @@ def test_explore_005_selection_survives_the_index_refresh(dash_duo, results_dir,
 
     time.sleep(3.5)  # three polls
     assert "of 108 cells" in dash_duo.find_element("#selection-info").text
+
+
+def test_explore_006_a_result_removed_after_listing_is_reported_not_crashed(dash_duo, explore_app, results_dir):
+    _start(dash_duo, explore_app)
+    for p in results_dir.glob("PLX*.h5ad"):
+        p.unlink()
+    radio = dash_duo.find_element("#deg-list input[value=resistant]")
+    dash_duo.driver.execute_script("arguments[0].click();", radio)  # a panel asks for the deleted run
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _: radio.is_selected())
+    dash_duo.wait_for_contains_text("#deg-scatter .gtitle", "Sensitive list", timeout=TIMEOUT)  # left as it was
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_contains_text("#index-alerts", "No readable result", timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []
