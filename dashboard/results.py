@@ -67,6 +67,7 @@ class RunData:
     max_secondary: int = 20_000
     _gene_cache: dict = field(default_factory=dict)
     _x_lock: threading.Lock = field(default_factory=threading.Lock)
+    _expression: ad.AnnData | None = None
 
     @property
     def n(self) -> int:
@@ -107,18 +108,22 @@ class RunData:
         y = self.obs("label")
         return None if y is None or not np.isfinite(y.astype(float)).any() else y.astype(float)
 
-    @cached_property
+    @property
     def expression(self) -> ad.AnnData:
-        """Cells x genes in memory, loaded on the first panel that needs expression (a gene, DEGs).
+        """Cells x genes in memory, loaded once, by the first panel that needs expression (a gene, DEGs).
 
         Opening a run reads only its metadata and per-cell annotations, so the first view does not wait for ``X``.
         """
         with self._x_lock:
-            X = self.adata.X
-            X = X[...] if hasattr(X, "shape") and not isinstance(X, np.ndarray) and not sp.issparse(X) else X
-            X = X.to_memory() if hasattr(X, "to_memory") else X
-            return ad.AnnData(X=X, obs=pd.DataFrame(index=self.adata.obs_names),
-                              var=pd.DataFrame(index=self.adata.var_names))
+            if self._expression is None:
+                X = self.adata.X
+                if isinstance(X, h5py.Dataset):  # dense, backed
+                    X = X[...]
+                elif hasattr(X, "to_memory"):  # sparse, backed
+                    X = X.to_memory()
+                self._expression = ad.AnnData(X=X, obs=pd.DataFrame(index=self.adata.obs_names),
+                                              var=pd.DataFrame(index=self.adata.var_names))
+            return self._expression
 
     def gene(self, name: str) -> np.ndarray:
         """Expression of one gene over all cells."""

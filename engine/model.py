@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .module import TransferNetwork
-from .train import CancelHook, ProgressHook, TrainConfig, TrainResult, resolve_device, train
+from .train import CancelHook, ProgressHook, TrainConfig, TrainResult, build_network, resolve_device, train
 
 LAYER = "scaled"
 
@@ -92,14 +92,12 @@ def load_networks(folder: str | Path, *, device: str = "auto") -> tuple[TrainCon
     """Config, genes, seed and the two networks ('pretrained', 'transferred') saved by :meth:`DrugResponseModel.save`."""
     folder = Path(folder)
     meta = json.loads((folder / "model.json").read_text())
-    cfg = TrainConfig(**{**meta["config"], "hidden": tuple(meta["config"]["hidden"])})
+    cfg = TrainConfig.from_dict(meta["config"])
     dev = resolve_device(device)
     states = torch.load(folder / "model.pt", map_location=dev)
     nets = {}
     for key in ("pretrained", "transferred"):
-        net = TransferNetwork(len(meta["genes"]), encoder_type=cfg.encoder_type, hidden=cfg.hidden,
-                              n_latent=cfg.n_latent, predictor_hidden=cfg.predictor_hidden,
-                              dropout=cfg.dropout, noise=cfg.noise).to(dev)
+        net = build_network(len(meta["genes"]), cfg).to(dev)
         net.load_state_dict(states[key])
         nets[key] = net.eval()
     return cfg, meta["genes"], meta["seed"], nets

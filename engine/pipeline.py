@@ -211,10 +211,7 @@ def _metrics(result, post, pre, lr, threshold, models, seeds) -> dict:
 
 def config_from_dict(d: dict) -> RunConfig:
     d = dict(d)
-    train = d.pop("train", {}) or {}
-    if "hidden" in train:
-        train["hidden"] = tuple(int(h) for h in train["hidden"])
-    return RunConfig(train=TrainConfig(**train), **d)
+    return RunConfig(train=TrainConfig.from_dict(d.pop("train", {}) or {}), **d)
 
 
 __all__ = ["Cancelled", "RunConfig", "config_from_dict", "run"]

@@ -35,7 +35,7 @@ class Cancelled(Exception):
 
 @dataclass
 class TrainConfig:
-    """Settings, fixed in advance (see README, 'Choosing settings'); none is tuned on single-cell labels."""
+    """Settings, fixed in advance (see README, 'Scientific honesty'); none is tuned on single-cell labels."""
 
     encoder_type: str = "ae"
     hidden: tuple[int, ...] = (256,)
@@ -60,6 +60,20 @@ class TrainConfig:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        d = dict(d)
+        if "hidden" in d:
+            d["hidden"] = tuple(int(h) for h in d["hidden"])
+        return cls(**d)
+
+
+def build_network(n_genes: int, config: TrainConfig) -> TransferNetwork:
+    """The network ``config`` describes, for ``n_genes`` input genes (training and loading both use this)."""
+    return TransferNetwork(n_genes, encoder_type=config.encoder_type, hidden=tuple(config.hidden),
+                           n_latent=config.n_latent, predictor_hidden=config.predictor_hidden,
+                           dropout=config.dropout, noise=config.noise)
 
 
 ProgressHook = Callable[[dict], None]
@@ -118,9 +132,7 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
     tr, va = train_test_split(np.arange(len(bulk_y)), test_size=config.val_fraction, stratify=bulk_y, random_state=seed)
     t = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)
     Xb, yb, Xs = t(bulk_x), t(bulk_y), t(sc_x)
-    net = TransferNetwork(bulk_x.shape[1], encoder_type=config.encoder_type, hidden=tuple(config.hidden),
-                          n_latent=config.n_latent, predictor_hidden=config.predictor_hidden,
-                          dropout=config.dropout, noise=config.noise).to(device)
+    net = build_network(bulk_x.shape[1], config).to(device)
     batches = _BalancedBatches(bulk_y[tr], config.batch_size, rng)
     pos_va = float(bulk_y[va].mean())
     va_weight = torch.where(yb[va] == 1, 0.5 / pos_va, 0.5 / (1 - pos_va))  # balanced validation loss
