@@ -1,4 +1,8 @@
-"""``create_app(config)``: the Dash app, its server-side cache, background-callback manager and pages."""
+"""``create_app(config)``: the Dash app, its server-side cache, background-callback manager, identity and pages.
+
+Embedded defaults: local files, a filesystem cache, SQLite, background work in local processes. With
+``REDIS_URL`` set, background callbacks (training) run on Celery workers and the cache lives in Redis.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,14 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
+from dash import State, no_update
 from flask_caching import Cache
 
-from .pages import explore
+from engine.jobs import JobRegistry, remove_partial_output
+
+from . import auth
+from .background import flask_cache_config, make_manager
+from .pages import explore, train
 from .results import ResultStore
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +34,14 @@ def default_config() -> dict:
         "MAX_OPEN_RUNS": 4,
         "INDEX_REFRESH_MS": 15_000,
         "CALLBACK_LOG": os.environ.get("SCRESPONSE_CALLBACK_LOG", ""),
+        "DB_PATH": os.environ.get("SCRESPONSE_DB", str(PROJECT_ROOT / "jobs" / "scresponse.sqlite")),
+        "UPLOAD_DIR": os.environ.get("SCRESPONSE_UPLOAD_DIR", str(PROJECT_ROOT / "jobs" / "uploads")),
+        "MAX_UPLOAD_MB": float(os.environ.get("SCRESPONSE_MAX_UPLOAD_MB", 500)),
+        "MAX_CONCURRENT_JOBS": int(os.environ.get("SCRESPONSE_MAX_CONCURRENT_JOBS", 1)),
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "TRAIN_QUEUE": os.environ.get("SCRESPONSE_TRAIN_QUEUE", "train"),
+        "AUTH": os.environ.get("SCRESPONSE_AUTH", "local"),
+        "AUTH_HEADER": os.environ.get("SCRESPONSE_AUTH_HEADER", "X-Forwarded-User"),
     }
 
 
@@ -32,37 +49,57 @@ def create_app(config: dict | None = None) -> dash.Dash:
     cfg = {**default_config(), **(config or {})}
     cache_dir = Path(cfg["CACHE_DIR"])
     cache_dir.mkdir(parents=True, exist_ok=True)
+    manager, celery_app = make_manager(cfg)
     app = dash.Dash(__name__, title="scResponse", external_stylesheets=[],
-                    assets_folder=str(PROJECT_ROOT / "assets"), suppress_callback_exceptions=True)
-    cache = Cache(app.server, config={"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(cache_dir / "flask"),
-                                      "CACHE_THRESHOLD": 20_000, "CACHE_DEFAULT_TIMEOUT": 7 * 24 * 3600})
+                    assets_folder=str(PROJECT_ROOT / "assets"), suppress_callback_exceptions=True,
+                    background_callback_manager=manager)
+    cache = Cache(app.server, config=flask_cache_config(cfg))
+    auth.install(app.server, cfg)
+    registry = JobRegistry(cfg["DB_PATH"])
+    # a job that was running when the server (or its worker) died is failed now, its partial output removed
+    registry.recover(on_failed=lambda job: remove_partial_output(cfg["RESULTS_DIR"], job["name"]))
     store = ResultStore(cfg["RESULTS_DIR"], cache, max_open=cfg["MAX_OPEN_RUNS"], max_display=cfg["MAX_DISPLAY_POINTS"],
                         max_secondary=cfg["MAX_SECONDARY_POINTS"])
     app.server.config["SCRESPONSE"] = cfg
-    pages = {"/": ("Explore", lambda: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"]))}
+    pages = {"/": ("Explore", lambda run=None: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"], run=run)),
+             "/train": ("Train", lambda run=None: train.layout(max_upload_mb=cfg["MAX_UPLOAD_MB"]))}
 
     def shell():
-        navbar = dbc.NavbarSimple([dbc.NavItem(dbc.NavLink(name, href=href, active="exact"))
-                                   for href, (name, _) in pages.items()],
-                                  brand="scResponse", brand_href="/", color="primary", dark=True, fluid=True,
+        items = [dbc.NavItem(dbc.NavLink(name, href=href, active="exact")) for href, (name, _) in pages.items()]
+        items.append(dbc.NavItem(html.Span(f"signed in as {auth.current_user()}", id="current-user",
+                                           className="navbar-text ms-3 small")))
+        if cfg["AUTH"] == "login":
+            items.append(dbc.NavItem(dbc.NavLink("sign out", href="/logout", external_link=True)))
+        navbar = dbc.NavbarSimple(items, brand="scResponse", brand_href="/", color="primary", dark=True, fluid=True,
                                   className="mb-3")
-        # the default page is in the first response; the router only acts when the path changes
-        return html.Div([dcc.Location(id="url"), navbar, dbc.Container(pages["/"][1](), id="page", fluid=True)])
+        # the default page is in the first response; the router acts when the path or the query differs
+        return html.Div([dcc.Location(id="url"), dcc.Store(id="page-path", data="/"), navbar,
+                         dbc.Container(pages["/"][1](), id="page", fluid=True)])
 
     app.layout = shell
 
-    @app.callback(Output("page", "children"), Input("url", "pathname"), prevent_initial_call=True)
-    def route(pathname):
-        name_layout = pages.get(pathname or "/")
-        return name_layout[1]() if name_layout else dbc.Alert(f"No page at {pathname}", color="warning")
+    @app.callback(Output("page", "children"), Output("page-path", "data"), Input("url", "pathname"),
+                  State("url", "search"), State("page-path", "data"))
+    def route(pathname, search, shown):
+        pathname = pathname or "/"
+        run = dict(p.split("=", 1) for p in (search or "").lstrip("?").split("&") if "=" in p).get("run")
+        if pathname == shown and not run:
+            return no_update, no_update
+        name_layout = pages.get(pathname)
+        if name_layout is None:
+            return dbc.Alert(f"No page at {pathname}", color="warning"), pathname
+        return name_layout[1](run=run), pathname
 
     if cfg.get("CALLBACK_LOG"):
         from . import timing
 
         timing.install(app.server, cfg["CALLBACK_LOG"])
     explore.register(app, store, cache)
+    train.register(app, registry, cfg)
     app.server.extensions["scresponse_store"] = store
+    app.server.extensions["scresponse_jobs"] = registry
+    app.server.extensions["scresponse_celery"] = celery_app
     # Dash registers script paths when it renders the index; do it now, so that under several gunicorn
     # workers a worker whose first request is a script can serve it.
-    app.server.test_client().get(app.config.requests_pathname_prefix)
+    app.server.test_client().get(app.config.requests_pathname_prefix, environ_base={auth.WARMUP: True})
     return app

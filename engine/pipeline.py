@@ -110,6 +110,11 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     analysis keys before the file is written.
     """
     report = progress or (lambda e: None)
+
+    def checkpoint(stage: str) -> None:
+        if cancel is not None and cancel():
+            raise Cancelled(f"cancelled before {stage}")
+
     timer = provenance.StageTimer()
     started = provenance.utc_now()
     name = run_name(cfg, started)
@@ -139,6 +144,7 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
             models.append(model)
             history.extend(model.result.history)
 
+    checkpoint("evaluation")
     report({"stage": "evaluate", "fraction": 0.82, "message": "baselines and metrics"})
     result = cells
     post = np.stack([m.predict() for m in models], axis=1)
@@ -161,6 +167,7 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     result.uns["baseline"] = {"model": "logistic regression (L2, class-balanced, C by 5-fold bulk AUROC)",
                               "C": C, "bulk_cv_auroc": cv_auroc}
 
+    checkpoint("embedding")
     report({"stage": "embed", "fraction": 0.88, "message": "latent space, UMAP, Leiden"})
     with timer.stage("embed"):
         result.obsm["X_latent"] = models[0].get_latent()
@@ -170,10 +177,12 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
         result.obsm["X_umap_pretransfer"], _ = _embed(result, result.obsm["X_latent_pretransfer"], seed=seeds[0],
                                                       cluster=False)
     if analyse is not None:
+        checkpoint("analysis")
         report({"stage": "analyse", "fraction": 0.92, "message": "attributions, signatures, DEG correlation"})
         with timer.stage("analyse"):
             analyse(result, models)
 
+    checkpoint("writing the result")
     out_dir = Path(cfg.out)
     result.uns["run_id"] = name
     result.uns["config"] = h5_safe(cfg.to_dict())

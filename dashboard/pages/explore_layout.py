@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
@@ -32,12 +33,14 @@ def run_options(entries: list[dict]) -> list[dict]:
     return [{"label": label(e), "value": e["path"]} for e in entries if not e["error"]]
 
 
-def layout(store=None, *, refresh_ms: int = 15_000) -> html.Div:
-    """Built per page load (each browser session gets its own id), with the newest run already picked."""
+def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> html.Div:
+    """Built per page load (each browser session gets its own id), with ``run`` (a name) or the newest run picked."""
     options = run_options(store.index()) if store is not None else []
+    wanted = [o["value"] for o in options if run and Path(o["value"]).stem == run]
     controls = dbc.Row([
         dbc.Col([dbc.Label("Run"), dcc.Dropdown(id="run-picker", clearable=False, placeholder="No result yet",
-                                                options=options, value=options[0]["value"] if options else None)],
+                                                options=options,
+                                                value=(wanted or [o["value"] for o in options] or [None])[0])],
                 lg=6),
         dbc.Col([dbc.Label("Score threshold for 'sensitive'"),
                  dcc.Slider(id="threshold", min=0, max=1, step=0.01, value=0.5, marks={i / 4: f"{i / 4:g}" for i in range(5)},

@@ -162,3 +162,29 @@ def _load_bulk_file(path: Path, *, label_column: str) -> ad.AnnData:
     adata.obs["response"] = adata.obs["response"].astype(int)
     adata.uns["bulk"] = {"source": str(path), "response": f"obs[{label_column!r}]"}
     return adata
+
+
+@lru_cache(maxsize=8)
+def drug_names(response: str = "binary", screen: str = "GDSC2") -> tuple[str, ...]:
+    """Drugs with a response of this kind (for pickers): scDEAL's label columns or the GDSC/CCLE tables' drugs."""
+    if response == "binary":
+        path = dataset_file("scdeal_bulk_labels", "ALL_label_binary_wf.csv.gz")
+        return tuple(sorted(pd.read_csv(path, index_col=0, nrows=0).columns, key=str.upper))
+    if response not in _CONTINUOUS:
+        raise DataError(f"Unknown response {response!r}; choose one of {', '.join(RESPONSES)}")
+    pattern = _CONTINUOUS[response][0]
+    screens = ["GDSC1", "GDSC2"] if screen == "both" else [screen]
+    names: set[str] = set()
+    for n in sorted({pattern.format(screen=s) for s in screens}):
+        table = pd.read_csv(dataset_file("gdsc", n), usecols=[1])
+        names.update(table.iloc[:, 0].dropna().astype(str))
+    return tuple(sorted(names, key=str.upper))
+
+
+def bulk_genes(source: str = "gdsc") -> list[str]:
+    """Gene symbols of a bulk source (what a single-cell input must share with it)."""
+    if is_dataset_id(source):
+        if source != "gdsc":
+            raise DataError(f"Dataset {source!r} has no drug response; use 'gdsc' or an .h5ad with labels")
+        return list(symbol_columns(_gdsc_expression().columns)[1])
+    return list(ad.read_h5ad(source, backed="r").var_names)

@@ -1,0 +1,205 @@
+"""Training page callbacks: validate inputs, register a job, run it in a background callback, show every job.
+
+The launch callback runs in the web request (it knows the user) and only writes a queued job to the registry;
+the background callback (a local process, or a Celery worker) executes it and streams progress. Cancelling
+asks the registry, and the job stops at its next epoch, removing its partial output.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html, no_update
+
+from engine import provenance
+from engine.data import DataError, catalog, drug_names
+from engine.data.drugs import match_drug
+from engine.data.validate import check_single_cell, label_candidates
+from engine.jobs import follow, remove_partial_output, spawn
+from engine.pipeline import RunConfig, _slug, run_name
+from engine.train import TrainConfig
+
+from ..auth import current_user
+from ..uploads import UploadError, resolve_upload, save_upload
+from .train_layout import JOB_COLUMNS, UPLOAD, layout  # noqa: F401  (the page's layout lives beside its callbacks)
+
+
+def _alert(text, color="danger", id_=None):
+    return dbc.Alert(text, color=color, className="py-2 mb-2", **({"id": id_} if id_ else {}))
+
+
+def _duration(job: dict) -> str:
+    if not job["started"]:
+        return ""
+    s = (job["finished"] or time.time()) - job["started"]
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+def job_rows(jobs: list[dict]) -> list[dict]:
+    rows = []
+    for j in jobs:
+        p = j["progress"] or {}
+        pct = f"{100 * p.get('fraction', 0):.0f}% {p.get('stage', '')}" if j["status"] == "running" else ""
+        rows.append({"id": j["id"], "name": j["name"], "status": j["status"], "progress": pct, "owner": j["owner"],
+                     "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(j["started"] or j["created"])),
+                     "duration": _duration(j), "device": j["device"], "error": (j["error"] or "").split("\n")[0][:200],
+                     "open": f"[open](/?run={j['name']})" if j["status"] == "done" else ""})
+    return rows
+
+
+def _progress_text(event: dict) -> str:
+    text = event.get("message", "")
+    if event.get("losses"):
+        text += " · " + ", ".join(f"{k} {v:.3g}" for k, v in event["losses"].items())
+    return text
+
+
+def register(app, registry, cfg: dict) -> None:
+    results_dir, upload_root = cfg["RESULTS_DIR"], cfg["UPLOAD_DIR"]
+    max_bytes = int(cfg["MAX_UPLOAD_MB"] * 1e6)
+
+    @app.callback(Output("train-drug", "options"), Output("train-drug", "value"),
+                  Input("train-response", "value"), Input("train-screen", "value"), Input("train-sc", "value"),
+                  State("train-drug", "value"))
+    def drugs(response, screen, sc, current):
+        try:
+            names = list(drug_names(response, screen))
+        except DataError as exc:
+            return [], None
+        wanted = current
+        if sc != UPLOAD and catalog.get(sc).drug:
+            wanted = catalog.get(sc).drug
+        try:
+            value = match_drug(wanted, names, where="")[0] if wanted else None
+        except DataError:
+            value = current if current in names else None
+        return names, value
+
+    @app.callback(Output("train-upload-box", "style"), Input("train-sc", "value"))
+    def upload_box(sc):
+        return {"display": "block"} if sc == UPLOAD else {"display": "none"}
+
+    # the size limit is checked in the browser first, so an oversized file never travels
+    app.clientside_callback(
+        f"""function(contents, filename) {{
+            if (!contents) {{ return window.dash_clientside.no_update; }}
+            const bytes = Math.floor((contents.length - contents.indexOf(',') - 1) * 3 / 4);
+            if (bytes > {max_bytes}) {{
+                return {{name: filename, error: filename + ' is ' + (bytes / 1e6).toFixed(1) +
+                         ' MB, larger than the upload limit of {max_bytes / 1e6:g} MB'}};
+            }}
+            return {{name: filename, contents: contents}};
+        }}""",
+        Output("train-upload-payload", "data"), Input("train-upload", "contents"), State("train-upload", "filename"))
+
+    @app.callback(Output("train-upload-status", "children"), Output("train-upload-token", "data"),
+                  Output("train-label-column", "options"), Output("train-label-column", "value"),
+                  Input("train-upload-payload", "data"), Input("train-label-column", "value"),
+                  State("train-upload-token", "data"), prevent_initial_call=True)
+    def upload(payload, label_column, token):
+        from dash import ctx
+
+        user = current_user()
+        try:
+            if ctx.triggered_id == "train-upload-payload":
+                if payload.get("error"):
+                    raise UploadError(payload["error"])
+                path = save_upload(payload["contents"], payload["name"], upload_root=upload_root, user=user,
+                                   max_bytes=max_bytes)
+                token, label_column = path.name, None
+                options = label_candidates(path)
+                if len(options) == 1:
+                    label_column = options[0]
+            else:
+                path = resolve_upload(upload_root, user, token)
+                options = no_update
+            summary = check_single_cell(path, label_column=label_column)
+        except (UploadError, DataError) as exc:
+            keep = no_update if ctx.triggered_id == "train-label-column" else None
+            return _alert(str(exc), id_="upload-error"), keep, no_update if keep is no_update else [], None
+        text = (f"{path.name.split('_', 1)[1]}: {summary['cells']:,} cells, {summary['genes']:,} genes, "
+                f"{summary['shared_genes']:,} shared with GDSC")
+        if "labels" in summary:
+            text += f"; labels: {summary['labels']['sensitive']} sensitive, {summary['labels']['resistant']} resistant"
+        body = [html.Div(text)] + [html.Div(w, className="small") for w in summary["warnings"]]
+        return _alert(body, "success" if not summary["warnings"] else "warning", "upload-ok"), token, options, label_column
+
+    @app.callback(Output("train-job-id", "data"), Output("train-message", "children"),
+                  Input("train-launch", "n_clicks"),
+                  State("train-response", "value"), State("train-screen", "value"), State("train-drug", "value"),
+                  State("train-sc", "value"), State("train-upload-token", "data"), State("train-label-column", "value"),
+                  State("train-encoder", "value"), State("train-aligner", "value"), State("train-device", "value"),
+                  State("train-pretrain-epochs", "value"), State("train-transfer-epochs", "value"),
+                  State("train-seeds", "value"), State("train-name", "value"), State("train-analyse", "value"),
+                  prevent_initial_call=True)
+    def launch(_, response, screen, drug, sc, token, label_column, encoder, aligner, device, pre_epochs, tr_epochs,
+               seeds, name, analyse):
+        user = current_user()
+        try:
+            if not drug:
+                raise DataError("Choose a drug")
+            match_drug(drug, drug_names(response, screen), where="the GDSC response table")
+            if None in (pre_epochs, tr_epochs, seeds):
+                raise DataError("Epochs and seeds must be whole numbers in their ranges")
+            sc_source, labels = sc, "response"
+            if sc == UPLOAD:
+                if not token:
+                    raise DataError("Upload a single-cell .h5ad first (or choose a catalog dataset)")
+                path = resolve_upload(upload_root, user, token)
+                check_single_cell(path, label_column=label_column)
+                sc_source, labels = str(path), label_column or "\0no-labels"
+            train = TrainConfig(encoder_type=encoder, aligner=aligner, device=device, pretrain_epochs=int(pre_epochs),
+                                transfer_epochs=int(tr_epochs))
+            cfg_run = RunConfig(drug=drug, sc=sc_source, response=response, screen=screen, label_column=labels,
+                                seeds=int(seeds), out=results_dir, train=train)
+        except (DataError, UploadError) as exc:
+            return no_update, _alert(str(exc), id_="launch-error")
+        run = f"{_slug(name)}__{uuid.uuid4().hex[:6]}" if name else run_name(cfg_run, provenance.utc_now())
+        config = {**cfg_run.to_dict(), "analyse": bool(analyse)}
+        job_id = registry.submit(owner=user, name=run, config=config)
+        return job_id, _alert(f"Job {run} queued", "info", "launch-ok")
+
+    @app.callback(Output("train-job-final", "data"), Input("train-job-id", "data"), background=True,
+                  progress=[Output("train-progress", "value"), Output("train-progress", "label"),
+                            Output("train-progress-text", "children")],
+                  running=[(Output("train-launch", "disabled"), True, False)], prevent_initial_call=True)
+    def run_job(set_progress, job_id):
+        job = registry.get(job_id) if job_id else None
+        if job is None:
+            return None
+        def progress(event):
+            pct = round(100 * event.get("fraction", 0))
+            set_progress((pct, f"{pct}% {event.get('stage', '')}", _progress_text(event)))
+
+        # training runs in a fresh interpreter that this process follows (see engine.jobs.spawn)
+        proc = spawn(registry, job_id, results_dir=results_dir, max_running=cfg["MAX_CONCURRENT_JOBS"])
+        final = follow(registry, job_id, proc, results_dir=results_dir, on_progress=progress)
+        return {"id": final["id"], "status": final["status"], "name": final["name"], "error": final["error"]}
+
+    @app.callback(Output("train-result", "children"), Input("train-job-final", "data"), prevent_initial_call=True)
+    def show_result(final):
+        if not final:
+            return None
+        if final["status"] == "done":
+            return _alert(["Done: ", dcc.Link(f"open {final['name']} in the explorer", href=f"/?run={final['name']}",
+                                              id="train-open-run")], "success", "train-done")
+        return _alert(f"{final['status']}: {final['error'].splitlines()[0] if final['error'] else ''}",
+                      "warning" if final["status"] == "cancelled" else "danger", f"train-{final['status']}")
+
+    @app.callback(Output("train-message", "children", allow_duplicate=True), Input("train-cancel", "n_clicks"),
+                  State("train-job-id", "data"), State("jobs-table", "selected_rows"), State("jobs-table", "data"),
+                  prevent_initial_call=True)
+    def cancel(_, job_id, selected, rows):
+        target = rows[selected[0]]["id"] if selected and rows and selected[0] < len(rows) else job_id
+        if not target:
+            return _alert("No job to cancel", "secondary")
+        if registry.request_cancel(target, owner=current_user()):
+            return _alert("Cancel requested: the job stops at its next epoch", "warning", "cancel-ok")
+        return _alert("That job is not yours, or it has already finished", "secondary")
+
+    @app.callback(Output("jobs-table", "data"), Input("jobs-refresh", "n_intervals"), Input("train-job-final", "data"))
+    def jobs(*_):
+        registry.recover(on_failed=lambda job: remove_partial_output(results_dir, job["name"]))
+        return job_rows(registry.list(owner=current_user()))

@@ -1,0 +1,94 @@
+"""Layout of the training page: data, model settings, launch / cancel, live progress, the jobs table."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+from engine.data import catalog
+
+from .explore_layout import TABLE_STYLE
+
+UPLOAD = "upload"
+NO_LABELS = ""
+RESPONSES = [{"label": "binary labels (scDEAL waterfall)", "value": "binary"},
+             {"label": "GDSC LN_IC50 (waterfall cut)", "value": "ln_ic50"},
+             {"label": "GDSC AUC (waterfall cut)", "value": "auc"}]
+JOB_COLUMNS = [("name", "run"), ("status", "status"), ("progress", "progress"), ("owner", "owner"),
+               ("started", "started"), ("duration", "duration"), ("device", "device"), ("error", "message"),
+               ("open", "explore")]
+
+
+def single_cell_options() -> list[dict]:
+    sets = [d for d in catalog.datasets() if d.kind == "single_cell"]
+    return ([{"label": f"{d.id} ({d.drug})" if d.drug else d.id, "value": d.id} for d in sets]
+            + [{"label": "uploaded .h5ad file", "value": UPLOAD}])
+
+
+def _field(label: str, component, *, width: int = 6, help_: str = "") -> dbc.Col:
+    return dbc.Col([dbc.Label(label), component, dbc.FormText(help_) if help_ else None], md=width, className="mb-2")
+
+
+def layout(*, max_upload_mb: float) -> html.Div:
+    data_card = dbc.Card([dbc.CardHeader("Data"), dbc.CardBody([
+        dbc.Row([_field("Bulk response (GDSC cell lines)", dcc.Dropdown(id="train-response", options=RESPONSES,
+                                                                       value="binary", clearable=False)),
+                 _field("GDSC screen", dcc.Dropdown(id="train-screen", options=["GDSC1", "GDSC2", "both"],
+                                                    value="GDSC2", clearable=False), help_="for LN_IC50 and AUC")]),
+        dbc.Row([_field("Drug", dcc.Dropdown(id="train-drug", placeholder="type to search drugs...")),
+                 _field("Single-cell data", dcc.Dropdown(id="train-sc", options=single_cell_options(),
+                                                         value="scad_plx4720", clearable=False))]),
+        html.Div(id="train-upload-box", children=[
+            dcc.Upload(id="train-upload", children=html.Div(["Drop an .h5ad here or ", html.A("choose a file")]),
+                       className="border rounded p-3 text-center mb-2", multiple=False),
+            dbc.FormText(f"AnnData .h5ad, at most {max_upload_mb:g} MB; var_names human gene symbols, Entrez or "
+                         "Ensembl ids; labels (optional) in an obs column as 1/0 or sensitive/resistant."),
+            dbc.Row([_field("Label column (evaluation only)", dcc.Dropdown(id="train-label-column",
+                                                                          placeholder="no labels"))]),
+        ], style={"display": "none"}),
+        html.Div(id="train-upload-status"),
+    ])], className="mb-3")
+    model_card = dbc.Card([dbc.CardHeader("Model"), dbc.CardBody([
+        dbc.Row([_field("Encoder", dbc.Select(id="train-encoder", value="ae", options=[
+                     {"label": "autoencoder", "value": "ae"}, {"label": "denoising autoencoder", "value": "dae"},
+                     {"label": "variational autoencoder", "value": "vae"}]), width=4),
+                 _field("Aligner", dbc.Select(id="train-aligner", value="mmd", options=[
+                     {"label": "MMD", "value": "mmd"}, {"label": "CORAL", "value": "coral"}]), width=4),
+                 _field("Device", dbc.Select(id="train-device", value="auto", options=[
+                     {"label": "auto (GPU if the worker has one)", "value": "auto"}, {"label": "CPU", "value": "cpu"},
+                     {"label": "CUDA", "value": "cuda"}]), width=4)]),
+        dbc.Row([_field("Bulk epochs", dbc.Input(id="train-pretrain-epochs", type="number", min=1, max=1000, step=1,
+                                                 value=100), width=4),
+                 _field("Transfer epochs", dbc.Input(id="train-transfer-epochs", type="number", min=0, max=1000,
+                                                     step=1, value=30), width=4),
+                 _field("Seeds", dbc.Input(id="train-seeds", type="number", min=1, max=20, step=1, value=3), width=4)]),
+        dbc.Row([_field("Run name (optional)", dbc.Input(id="train-name", placeholder="made from drug, data and time",
+                                                         maxLength=60), width=8),
+                 dbc.Col(dbc.Checkbox(id="train-analyse", label="attributions and DEG analysis", value=True),
+                         md=4, className="mt-4")]),
+        dbc.FormText("Settings are fixed before training; single-cell labels are used only to evaluate."),
+    ])], className="mb-3")
+    run_card = dbc.Card([dbc.CardHeader("Run"), dbc.CardBody([
+        dbc.Button("Launch training", id="train-launch", color="primary", className="me-2"),
+        dbc.Button("Cancel", id="train-cancel", color="danger", outline=True),
+        html.Div(id="train-message", className="mt-2"),
+        dbc.Progress(id="train-progress", value=0, label="", striped=True, animated=True, className="my-2",
+                     style={"height": "22px"}),
+        html.Div(id="train-progress-text", className="small text-muted"),
+        html.Div(id="train-result", className="mt-2"),
+    ])], className="mb-3")
+    jobs_card = dbc.Card([dbc.CardHeader("Your jobs"), dbc.CardBody([
+        html.Small("Select a row and press Cancel to stop a queued or running job."),
+        dash_table.DataTable(id="jobs-table", columns=[{"id": c, "name": n, "presentation": "markdown"}
+                                                       if c == "open" else {"id": c, "name": n} for c, n in JOB_COLUMNS],
+                             row_selectable="single", page_size=10, sort_action="native", **TABLE_STYLE),
+    ])])
+    return html.Div([
+        dcc.Store(id="train-upload-payload"),
+        dcc.Store(id="train-upload-token"),
+        dcc.Store(id="train-job-id"),
+        dcc.Store(id="train-job-final"),
+        dcc.Interval(id="jobs-refresh", interval=2000),
+        dbc.Row([dbc.Col([data_card, model_card], lg=7), dbc.Col(run_card, lg=5)]),
+        jobs_card,
+    ])

@@ -1,0 +1,68 @@
+"""Checks of a user's single-cell file before any training starts: every problem is one clear DataError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anndata as ad
+import pandas as pd
+
+from ..preprocess import MIN_SHARED_GENES
+from .bulk import bulk_genes
+from .errors import DataError
+from .single_cell import labels_to_binary, read_single_cell
+
+NO_LABEL_COLUMN = "\0no-labels"
+
+
+def label_candidates(path: str | Path) -> list[str]:
+    """``obs`` columns that hold binary labels (1/0, True/False, sensitive/resistant), for a picker."""
+    try:
+        obs = ad.read_h5ad(path, backed="r").obs
+    except Exception as exc:
+        raise DataError(f"Not a readable AnnData (.h5ad) file: {type(exc).__name__}: {exc}", path=path) from exc
+    out = []
+    for col in obs.columns:
+        values = obs[col]
+        if values.nunique(dropna=True) != 2:
+            continue
+        try:
+            labels_to_binary(values)
+        except DataError:
+            continue
+        out.append(str(col))
+    return out
+
+
+def check_single_cell(path: str | Path, *, label_column: str | None = None, bulk: str = "gdsc",
+                      min_shared: int = MIN_SHARED_GENES) -> dict:
+    """Read ``path`` as training would and check it against ``bulk``; returns a summary with any warnings."""
+    path = Path(path)
+    if path.suffix.lower() != ".h5ad":
+        raise DataError("Uploads must be AnnData files ending in .h5ad", path=path)
+    if label_column:
+        obs = ad.read_h5ad(path, backed="r").obs if path.exists() else pd.DataFrame()
+        if path.exists() and label_column not in obs.columns:
+            raise DataError(f"No label column {label_column!r} in obs; columns: {', '.join(map(str, obs.columns)) or 'none'}",
+                            path=path)
+    cells = read_single_cell(path, label_column=label_column or NO_LABEL_COLUMN)
+    genes = set(bulk_genes(bulk))
+    shared = sum(g in genes for g in cells.var_names)
+    if shared < min_shared:
+        raise DataError(f"Only {shared} genes are shared with the bulk data ({len(genes)} genes); at least "
+                        f"{min_shared} are needed. Use human gene symbols, Entrez or Ensembl ids as var_names.",
+                        path=path)
+    summary = {"cells": int(cells.n_obs), "genes": int(cells.n_vars), "shared_genes": int(shared), "warnings": []}
+    if label_column:
+        labels = cells.obs["label"]
+        n_missing = int(labels.isna().sum())
+        if n_missing == len(labels):
+            raise DataError(f"Label column {label_column!r} holds no labels (all NaN)", path=path)
+        counts = labels.dropna().astype(int).value_counts()
+        summary["labels"] = {"sensitive": int(counts.get(1, 0)), "resistant": int(counts.get(0, 0)),
+                             "missing": n_missing}
+        if n_missing:
+            summary["warnings"].append(f"{n_missing} cells have no label (NaN): they are left out of the metrics")
+        if len(counts) < 2:
+            summary["warnings"].append("labels hold one class only: AUROC and MCC will be undefined")
+    return summary

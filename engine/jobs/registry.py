@@ -1,0 +1,187 @@
+"""The job registry: one SQLite table that outlives the web server and is shared by its workers.
+
+A job moves ``queued -> running -> done | failed | cancelled``. A running job records its host, pid and a
+heartbeat; :meth:`JobRegistry.recover` marks a job failed when its process is gone (same host) or its heartbeat
+is stale (any host), so a server or worker that died mid-run never leaves a job "running" forever.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+FINAL = ("done", "failed", "cancelled")
+STALE_SECONDS = 120.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    device TEXT DEFAULT '',
+    config TEXT NOT NULL,
+    error TEXT DEFAULT '',
+    progress TEXT DEFAULT '{}',
+    host TEXT DEFAULT '',
+    pid INTEGER,
+    heartbeat REAL,
+    cancel_requested INTEGER DEFAULT 0,
+    result TEXT DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created);
+"""
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is gone for our purposes
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return True
+
+
+class JobRegistry:
+    """Jobs in a SQLite file (WAL mode, so readers never block the writer)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self):
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @staticmethod
+    def _row(row: sqlite3.Row | None) -> dict | None:
+        if row is None:
+            return None
+        d = dict(row)
+        d["config"] = json.loads(d["config"])
+        d["progress"] = json.loads(d["progress"] or "{}")
+        return d
+
+    # --- writes -------------------------------------------------------------------------------------
+    def submit(self, *, owner: str, name: str, config: dict) -> str:
+        job_id = uuid.uuid4().hex[:12]
+        with self._connect() as db:
+            db.execute("INSERT INTO jobs (id, name, owner, status, created, config) VALUES (?, ?, ?, 'queued', ?, ?)",
+                       (job_id, name, owner, time.time(), json.dumps(config)))
+        return job_id
+
+    def attach(self, job_id: str) -> None:
+        """The process that will run a queued job records itself (so a dead queue slot is detected too)."""
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET host = ?, pid = ?, heartbeat = ? WHERE id = ? AND status = 'queued'",
+                       (socket.gethostname(), os.getpid(), time.time(), job_id))
+
+    def claim(self, job_id: str, *, max_running: int) -> bool:
+        """Atomically move a queued job to running if fewer than ``max_running`` jobs run; False if it must wait."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                n = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'running'").fetchone()[0]
+                status = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                ok = status is not None and status[0] == "queued" and n < max_running
+                if ok:
+                    now = time.time()
+                    db.execute("UPDATE jobs SET status = 'running', started = ?, heartbeat = ?, host = ?, pid = ? "
+                               "WHERE id = ?", (now, now, socket.gethostname(), os.getpid(), job_id))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return ok
+
+    def heartbeat(self, job_id: str, progress: dict | None = None, *, device: str | None = None) -> None:
+        sets, args = ["heartbeat = ?"], [time.time()]
+        if progress is not None:
+            sets.append("progress = ?")
+            args.append(json.dumps(progress, default=str))
+        if device is not None:
+            sets.append("device = ?")
+            args.append(device)
+        with self._connect() as db:
+            db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", (*args, job_id))
+
+    def finish(self, job_id: str, status: str, *, error: str = "", result: str = "") -> None:
+        if status not in FINAL:
+            raise ValueError(f"not a final status: {status}")
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET status = ?, finished = ?, error = ?, result = ? WHERE id = ? "
+                       "AND status IN ('queued', 'running')", (status, time.time(), error, result, job_id))
+
+    def request_cancel(self, job_id: str, *, owner: str | None = None) -> bool:
+        """Ask a job to stop (it stops at its next check, within one epoch). Only its owner may, if given."""
+        with self._connect() as db:
+            cur = db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status IN ('queued', 'running')"
+                             + (" AND owner = ?" if owner is not None else ""),
+                             (job_id, owner) if owner is not None else (job_id,))
+            return cur.rowcount > 0
+
+    # --- reads --------------------------------------------------------------------------------------
+    def get(self, job_id: str) -> dict | None:
+        with self._connect() as db:
+            return self._row(db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+
+    def cancel_requested(self, job_id: str) -> bool:
+        with self._connect() as db:
+            row = db.execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return bool(row and row[0])
+
+    def list(self, *, owner: str | None = None, limit: int = 50) -> list[dict]:
+        q, args = "SELECT * FROM jobs", []
+        if owner is not None:
+            q += " WHERE owner = ?"
+            args.append(owner)
+        with self._connect() as db:
+            rows = db.execute(q + " ORDER BY created DESC LIMIT ?", (*args, limit)).fetchall()
+        return [self._row(r) for r in rows]
+
+    # --- recovery -----------------------------------------------------------------------------------
+    def recover(self, *, stale_seconds: float = STALE_SECONDS, on_failed=None) -> list[str]:
+        """Mark jobs whose process died as failed; ``on_failed(job)`` cleans their partial output."""
+        host, now, failed = socket.gethostname(), time.time(), []
+        with self._connect() as db:
+            active = [self._row(r) for r in db.execute("SELECT * FROM jobs WHERE status IN ('queued', 'running')")]
+        for job in active:
+            same_host = job["host"] == host
+            if job["pid"] is None:  # submitted, never picked up by an executor
+                dead = now - job["created"] > stale_seconds
+            elif same_host:
+                dead = not _pid_alive(job["pid"])
+            else:
+                dead = now - (job["heartbeat"] or job["created"]) > stale_seconds
+            if dead:
+                self.finish(job["id"], "failed", error="the process running this job stopped (server or worker "
+                                                       "restarted or killed); partial output removed")
+                if on_failed is not None:
+                    on_failed(job)
+                failed.append(job["id"])
+        return failed
