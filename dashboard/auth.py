@@ -24,7 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 LOCAL_USER = "local"
 WARMUP = "scresponse.warmup"  # set only by the app's own start-up request (a WSGI environ key, not a header)
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
-_OPEN_PATHS = ("/login", "/logout", "/assets/", "/_favicon")
+_OPEN_PATHS = ("/login", "/logout", "/assets/", "/_favicon", "/favicon.ico")
 
 
 class UserStore:

@@ -1,0 +1,71 @@
+"""Two people at once (login mode, two browsers): neither sees the other's selection or jobs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from dashboard.auth import UserStore
+from dashboard.browser import chrome_options
+
+TIMEOUT = 30
+
+
+def _login(driver, base, user):
+    driver.get(base + "/")
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.ID, "login-user"))
+    driver.find_element(By.ID, "login-user").send_keys(user)
+    driver.find_element(By.ID, "login-password").send_keys(f"{user}-password")
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#umap .main-svg"))
+    assert f"signed in as {user}" in driver.find_element(By.ID, "current-user").text
+
+
+def _text(driver, css):
+    return driver.find_element(By.CSS_SELECTOR, css).text
+
+
+@pytest.fixture
+def two_browsers():
+    drivers = [webdriver.Chrome(options=chrome_options()) for _ in range(2)]
+    yield drivers
+    for d in drivers:
+        d.quit()
+
+
+def test_two_users_do_not_see_each_others_state(dash_thread_server, results_dir, tmp_path, two_browsers):
+    from dashboard.app import create_app
+
+    db = tmp_path / "db.sqlite"
+    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"), "DB_PATH": str(db),
+                      "UPLOAD_DIR": str(tmp_path / "uploads"), "AUTH": "login"})
+    for user in ("alice", "bob"):
+        UserStore(db).add(user, f"{user}-password")
+    app.server.extensions["scresponse_jobs"].submit(owner="alice", name="alices-run", config={})
+    dash_thread_server(app, port=8075)
+    alice, bob = two_browsers
+    _login(alice, dash_thread_server.url, "alice")
+    _login(bob, dash_thread_server.url, "bob")
+
+    alice.execute_script(
+        "var g = document.querySelector('#umap .js-plotly-plot');"
+        "var xa = g._fullLayout.xaxis.range, ya = g._fullLayout.yaxis.range;"
+        "Plotly.relayout(g, {dragmode: 'select', selections: [{type: 'rect', x0: xa[0], x1: (xa[0] + xa[1]) / 2,"
+        " y0: ya[0], y1: ya[1]}]});")
+    WebDriverWait(alice, TIMEOUT).until(lambda d: "of 108 cells" in _text(d, "#selection-info"))
+    bob.refresh()
+    WebDriverWait(bob, TIMEOUT).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#umap .main-svg"))
+    assert _text(bob, "#selection-info") == "no selection"
+
+    for driver, sees in ((alice, True), (bob, False)):
+        driver.find_element(By.CSS_SELECTOR, "a[href='/train']").click()
+        WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#jobs-table th"))
+        if sees:
+            WebDriverWait(driver, TIMEOUT).until(lambda d: "alices-run" in _text(d, "#jobs-table"))
+        else:
+            time.sleep(5)  # two refreshes of the jobs table (every 2 s)
+            assert "alices-run" not in _text(driver, "#jobs-table")
