@@ -19,7 +19,8 @@ from engine.jobs import JobRegistry, remove_partial_output
 
 from . import auth
 from .background import flask_cache_config, make_manager
-from .pages import explore, train
+from .pages import explore, qc, train
+from .qc_store import QCStore
 from .results import ResultStore
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -60,8 +61,10 @@ def create_app(config: dict | None = None) -> dash.Dash:
     registry.recover(on_failed=lambda job: remove_partial_output(cfg["RESULTS_DIR"], job["name"]))
     store = ResultStore(cfg["RESULTS_DIR"], cache, max_open=cfg["MAX_OPEN_RUNS"], max_display=cfg["MAX_DISPLAY_POINTS"],
                         max_secondary=cfg["MAX_SECONDARY_POINTS"])
+    qc_store = QCStore(cfg["RESULTS_DIR"])
     app.server.config["SCRESPONSE"] = cfg
     pages = {"/": ("Explore", lambda run=None: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"], run=run)),
+             "/qc": ("QC", lambda run=None: qc.layout(qc_store.names())),
              "/train": ("Train", lambda run=None: train.layout(max_upload_mb=cfg["MAX_UPLOAD_MB"]))}
 
     def shell():
@@ -95,7 +98,8 @@ def create_app(config: dict | None = None) -> dash.Dash:
 
         timing.install(app.server, cfg["CALLBACK_LOG"])
     explore.register(app, store, cache)
-    train.register(app, registry, cfg)
+    train.register(app, registry, cfg, qc_store)
+    qc.register(app, qc_store, cfg)
     app.server.extensions["scresponse_store"] = store
     app.server.extensions["scresponse_jobs"] = registry
     app.server.extensions["scresponse_celery"] = celery_app

@@ -50,7 +50,7 @@ def _run(args) -> int:
     cfg = RunConfig(drug=args.drug, sc=args.sc, bulk=args.bulk, response=args.response, screen=args.screen,
                     sc_labels=args.sc_labels, label_column=args.label_column, seeds=args.seeds,
                     first_seed=args.first_seed, n_top_genes=args.n_top_genes, threshold=args.threshold,
-                    out=args.out, name=args.name, train=train)
+                    out=args.out, name=args.name, qc=args.qc, train=train)
     bar = tqdm(total=100, desc="run", unit="%", file=sys.stderr, disable=args.quiet,
                bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed}] {postfix}")
 
@@ -86,6 +86,47 @@ def _analyse(args) -> int:
     out = write_atomic(adata, args.out or path)
     for part, why in adata.uns["analysis"]["skipped"].items():
         print(f"skipped {part}: {why}", file=sys.stderr)
+    print(out)
+    return 0
+
+
+def _contamination(value: str):
+    if value == "auto":
+        return value
+    try:
+        f = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("auto or a fraction in (0, 0.5]") from None
+    if not 0 < f <= 0.5:
+        raise argparse.ArgumentTypeError("auto or a fraction in (0, 0.5]")
+    return f
+
+
+def _qc(args) -> int:
+    from .qc import QCDecision, run_qc
+    from .results import write_atomic
+    from .tools.qc import fixed_cutoff_flags
+
+    adata = run_qc(args.input, contamination=args.contamination, threshold=args.threshold, seed=args.seed,
+                   embed=args.embed)
+    qc = adata.uns["qc"]
+    out = write_atomic(adata, args.out)
+    print(f"{qc['n_flagged']:,} of {qc['n_cells']:,} cells flagged ({100 * qc['n_flagged'] / qc['n_cells']:.1f}%) "
+          f"at outlier-score threshold {qc['threshold']:.3f} (metrics: {', '.join(qc['metrics'])})")
+    if qc.get("n_empty"):
+        print(f"  of which {qc['n_empty']:,} are empty droplets (below the barcode-rank knee at "
+              f"{qc['empty_droplet_cut_counts']:.0f} counts); the forest was fitted on the other "
+              f"{qc['n_cells'] - qc['n_empty']:,} and flags {qc['n_flagged'] - qc['n_empty']:,} of them")
+    if qc["counts"]:
+        fixed = fixed_cutoff_flags(adata.obs)
+        both = int((fixed & adata.obs["qc_flagged"]).sum())
+        print(f"scanpy's usual fixed cut-offs (min 200 genes, max 2500 genes, max 5% mitochondrial) flag "
+              f"{int(fixed.sum()):,}; both flag {both:,}")
+    else:
+        print(f"note: {qc['limits']}")
+    if args.save_decision:
+        path = QCDecision.from_result(adata, name=args.save_decision).save(args.decisions)
+        print(f"decision saved: {path}")
     print(out)
     return 0
 
@@ -152,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--threshold", type=float, default=0.5, help="score threshold for 'sensitive' (F1, MCC, BA)")
     o.add_argument("--out", default="precomputed", help="folder for the result file")
     o.add_argument("--name", default=None, help="result file name (default: drug__data__time__id)")
+    o.add_argument("--qc", default=None, help="a saved QC decision (.json from `qc --save-decision`): leave its "
+                   "excluded cells out")
     o.add_argument("--no-analysis", action="store_true", help="skip attributions, signatures and DEG correlation")
     o.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_run)
@@ -167,6 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--n-null", type=int, default=1000, help="random gene sets in the DEG-correlation null")
     a.add_argument("--seed", type=int, default=0, help="seed of the random gene sets and score_genes controls")
     a.set_defaults(func=_analyse)
+    q = sub.add_parser("qc", help="per-cell QC metrics and isolation-forest outlier flags",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    q.add_argument("input", help="single-cell catalog id (e.g. pc9_erlotinib) or a file")
+    q.add_argument("--out", required=True, help="result .h5ad with obs qc_outlier_score / qc_flagged")
+    q.add_argument("--contamination", type=_contamination, default="auto",
+                   help="'auto' (the forest's own cut) or the fraction of cells to flag")
+    q.add_argument("--threshold", type=float, default=None, help="flag cells above this outlier score (overrides)")
+    q.add_argument("--embed", action="store_true", help="also compute a UMAP for review")
+    q.add_argument("--seed", type=int, default=0, help="forest seed")
+    q.add_argument("--save-decision", default=None, metavar="NAME", help="save the flagged cells as decision NAME")
+    q.add_argument("--decisions", default="precomputed/qc", help="folder of saved decisions")
+    q.set_defaults(func=_qc)
     d = sub.add_parser("demo", help="install the demo data and make the PLX4720 demo result if it is missing")
     d.add_argument("--out", default="precomputed", help="results folder")
     d.add_argument("--seeds", type=int, default=5, help="number of seeds")

@@ -46,6 +46,7 @@ class RunConfig:
     out: str = "precomputed"
     name: str | None = None
     save_models: bool = True
+    qc: str | None = None  # a saved QC decision (engine.qc): its excluded cells are left out
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict:
@@ -125,6 +126,11 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     with timer.stage("load"):
         bulk = load_bulk(cfg.bulk, drug=cfg.drug, response=cfg.response, screen=cfg.screen)
         cells = read_single_cell(cfg.sc, label_table=cfg.sc_labels, label_column=cfg.label_column)
+        qc_record = None
+        if cfg.qc:
+            from .qc import apply_decision
+
+            cells, qc_record = apply_decision(cells, cfg.qc, source=cfg.sc)
     with timer.stage("preprocess"):
         bulk, cells = harmonize(bulk, cells, n_top_genes=cfg.n_top_genes)
     report({"stage": "preprocess", "fraction": 0.05,
@@ -188,6 +194,8 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     result.uns["config"] = h5_safe(cfg.to_dict())
     result.uns["bulk"] = h5_safe(bulk.uns["bulk"])
     result.uns["sc_input"] = h5_safe(cells.uns["sc_input"])
+    if qc_record is not None:
+        result.uns["qc_decision"] = h5_safe(qc_record)
     result.uns["training_history"] = pd.DataFrame(history).astype({"stage": str})
     if cfg.save_models:
         with timer.stage("save_models"):

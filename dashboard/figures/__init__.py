@@ -4,7 +4,8 @@ from .classification import OUTCOMES, confusion_counts, confusion_figure, outcom
 from .deg import deg_scatter, null_histogram
 from ._validate import message_figure
 from .embedding import embedding_figure
+from .qc import metric_histograms, outlier_histogram
 from .scores import score_distributions, score_scatter
 
-__all__ = ["OUTCOMES", "confusion_counts", "confusion_figure", "deg_scatter", "embedding_figure", "message_figure", "null_histogram",
-           "outcome_classes", "score_distributions", "score_scatter"]
+__all__ = ["OUTCOMES", "confusion_counts", "confusion_figure", "deg_scatter", "embedding_figure", "message_figure",
+           "metric_histograms", "null_histogram", "outcome_classes", "outlier_histogram", "score_distributions", "score_scatter"]

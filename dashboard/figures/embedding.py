@@ -10,7 +10,8 @@ from ._validate import as_coords, as_mask, same_length
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#7b4173", "#3182bd")
 NAMED_COLOURS = {"sensitive": "#2166ac", "resistant": "#b2182b", "TP": "#2166ac", "TN": "#b2182b",
-                 "FP": "#f4a582", "FN": "#92c5de", "unknown": "#bbbbbb"}
+                 "FP": "#f4a582", "FN": "#92c5de", "unknown": "#bbbbbb",
+                 "kept": "#2c7fb8", "flagged": "#d95f0e", "empty droplet": "#cccccc"}
 
 
 def _base_layout(fig: go.Figure, *, title: str, uirevision, height: int) -> go.Figure:

@@ -19,6 +19,7 @@ from engine.data.drugs import match_drug
 from engine.data.validate import check_single_cell, label_candidates
 from engine.jobs import follow, remove_partial_output, spawn
 from engine.pipeline import RunConfig, _slug, run_name
+from engine.qc import list_decisions
 from engine.train import TrainConfig
 
 from ..auth import current_user
@@ -56,7 +57,7 @@ def _progress_text(event: dict) -> str:
     return text
 
 
-def register(app, registry, cfg: dict) -> None:
+def register(app, registry, cfg: dict, qc_store) -> None:
     results_dir, upload_root = cfg["RESULTS_DIR"], cfg["UPLOAD_DIR"]
     max_bytes = int(cfg["MAX_UPLOAD_MB"] * 1e6)
 
@@ -76,6 +77,12 @@ def register(app, registry, cfg: dict) -> None:
         except DataError:
             value = current if current in names else None
         return names, value
+
+    @app.callback(Output("train-qc", "options"), Output("train-qc", "value"), Input("train-sc", "value"))
+    def qc_decisions(sc):
+        found = list_decisions(qc_store.decisions, source=sc) if sc != UPLOAD else []
+        return [{"label": f"{d['name']} ({d['n_excluded']:,} of {d['n_cells']:,} cells out; {d['created_by']})",
+                 "value": d["name"]} for d in found], None
 
     @app.callback(Output("train-upload-box", "style"), Input("train-sc", "value"))
     def upload_box(sc):
@@ -133,9 +140,9 @@ def register(app, registry, cfg: dict) -> None:
                   State("train-encoder", "value"), State("train-aligner", "value"), State("train-device", "value"),
                   State("train-pretrain-epochs", "value"), State("train-transfer-epochs", "value"),
                   State("train-seeds", "value"), State("train-name", "value"), State("train-analyse", "value"),
-                  prevent_initial_call=True)
+                  State("train-qc", "value"), prevent_initial_call=True)
     def launch(_, response, screen, drug, sc, token, label_column, encoder, aligner, device, pre_epochs, tr_epochs,
-               seeds, name, analyse):
+               seeds, name, analyse, qc_name):
         user = current_user()
         try:
             if not drug:
@@ -150,10 +157,16 @@ def register(app, registry, cfg: dict) -> None:
                 path = resolve_upload(upload_root, user, token)
                 check_single_cell(path, label_column=label_column)
                 sc_source, labels = str(path), label_column or "\0no-labels"
+            qc_path = None
+            if qc_name:
+                known = {d["name"]: d["path"] for d in list_decisions(qc_store.decisions, source=sc_source)}
+                if qc_name not in known:
+                    raise DataError(f"QC decision {qc_name!r} was not made on this dataset")
+                qc_path = known[qc_name]
             train = TrainConfig(encoder_type=encoder, aligner=aligner, device=device, pretrain_epochs=int(pre_epochs),
                                 transfer_epochs=int(tr_epochs))
             cfg_run = RunConfig(drug=drug, sc=sc_source, response=response, screen=screen, label_column=labels,
-                                seeds=int(seeds), out=results_dir, train=train)
+                                seeds=int(seeds), out=results_dir, qc=qc_path, train=train)
         except (DataError, UploadError) as exc:
             return no_update, _alert(str(exc), id_="launch-error")
         run = f"{_slug(name)}__{uuid.uuid4().hex[:6]}" if name else run_name(cfg_run, provenance.utc_now())

@@ -47,6 +47,8 @@ def layout(*, max_upload_mb: float) -> html.Div:
                                                                           placeholder="no labels"))]),
         ], style={"display": "none"}),
         html.Div(id="train-upload-status"),
+        dbc.Row([_field("QC decision (its flagged cells are left out)", dcc.Dropdown(id="train-qc", placeholder="none"),
+                        help_="made on the QC page for this dataset")]),
     ])], className="mb-3")
     model_card = dbc.Card([dbc.CardHeader("Model"), dbc.CardBody([
         dbc.Row([_field("Encoder", dbc.Select(id="train-encoder", value="ae", options=[

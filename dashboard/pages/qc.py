@@ -1,0 +1,131 @@
+"""QC page callbacks: a person moves the outlier threshold, sees exactly which cells it flags, and saves it.
+
+QC results are computed by the engine (``engine.qc.run_qc``; here in a background callback, or by
+``python -m engine qc``) and read from ``<results>/qc``; the threshold only re-reads cached columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, html, no_update
+
+from engine.data import DataError
+from engine.qc import QCDecision, run_qc
+from engine.results import write_atomic
+from engine.tools.qc import fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
+
+from ..auth import current_user
+from ..figures import embedding_figure, message_figure, metric_histograms, outlier_histogram
+from .qc_layout import layout  # noqa: F401  (the page's layout lives beside its callbacks)
+
+LIST_COLUMNS = ("qc_outlier_score", "total_counts", "n_genes_by_counts", "pct_counts_ribo", "pct_counts_mt",
+                "pct_counts_in_top_50_genes", "n_genes_detected")
+
+
+def counts_summary(obs: pd.DataFrame, qc: dict, threshold: float) -> dict:
+    """Live counts for a threshold: flagged, kept, empty droplets, and which metric each flagged cell stands out on."""
+    flagged = flagged_mask(obs, threshold)
+    out = {"n_cells": len(obs), "flagged": int(flagged.sum()), "kept": int((~flagged).sum())}
+    empty = obs["qc_empty"].to_numpy(bool) if "qc_empty" in obs else np.zeros(len(obs), bool)
+    out["empty"] = int(empty.sum())
+    forest = flagged & ~empty
+    reasons = main_metric(obs.loc[forest], list(qc["metrics"])) if forest.any() else pd.Series(dtype=str)
+    out["by_metric"] = {m: round(100 * n / max(1, forest.sum()), 1) for m, n in reasons.value_counts().items()}
+    if qc.get("counts"):
+        out["fixed_cutoffs"] = int(fixed_cutoff_flags(obs).sum())
+    return out
+
+
+def register(app, qc_store, cfg: dict) -> None:
+    def opened(name):
+        adata = qc_store.open(name)
+        return adata, dict(adata.uns["qc"])
+
+    @app.callback(Output("qc-name", "options"), Output("qc-name", "value"), Input("qc-refresh", "data"),
+                  prevent_initial_call=True)
+    def refresh(new_name):
+        names = qc_store.names()
+        return names, new_name if new_name in names else (names[0] if names else None)
+
+    @app.callback(Output("qc-refresh", "data"), Input("qc-compute", "n_clicks"), State("qc-source", "value"),
+                  background=True, running=[(Output("qc-compute", "disabled"), True, False)],
+                  progress=[Output("qc-compute-status", "children")], prevent_initial_call=True)
+    def compute(set_progress, _, source):
+        set_progress(f"computing QC metrics, isolation forest and UMAP for {source}...")
+        try:
+            adata = run_qc(source, embed=True)
+        except (DataError, ValueError) as exc:
+            set_progress(f"error: {exc}")
+            return no_update
+        path = write_atomic(adata, qc_store.path_for(source))
+        set_progress(f"done: {adata.uns['qc']['n_flagged']:,} of {adata.n_obs:,} cells flagged automatically")
+        return path.name[: -len(".qc.h5ad")]
+
+    @app.callback(Output("qc-threshold", "min"), Output("qc-threshold", "max"), Output("qc-threshold", "value"),
+                  Output("qc-threshold", "marks"), Output("qc-notes", "children"),
+                  Input("qc-name", "value"), Input("qc-auto", "n_clicks"))
+    def slider(name, _):
+        if not name:
+            return 0, 1, 0.5, None, html.Small("No QC result yet: pick a dataset and press Compute.")
+        adata, qc = opened(name)
+        s = adata.obs["qc_outlier_score"].to_numpy()
+        lo, hi, auto = float(np.floor(s.min() * 100) / 100), float(np.ceil(s.max() * 100) / 100), qc["auto_threshold"]
+        notes = [f"{qc['method']}; metrics: {', '.join(qc['metrics'])}; automatic threshold {auto:.3f}."]
+        if qc.get("n_empty"):
+            notes.append(f" {qc['n_empty']:,} barcodes below the barcode-rank inflection ({qc['empty_droplet_cut_counts']:.0f}"
+                         " counts) are empty droplets: always flagged, and left out of the forest's fit.")
+        if qc.get("limits"):
+            notes.append(f" Limits: {qc['limits']}.")
+        marks = {auto: {"label": "auto"}}
+        return lo, hi, auto, marks, html.Small(notes)
+
+    @app.callback(Output("qc-counts", "children"), Output("qc-score-hist", "figure"), Output("qc-umap", "figure"),
+                  Output("qc-metric-hist", "figure"),
+                  *[Output(f"qc-list-{k}", d) for k in ("flagged", "borderline", "best") for d in ("data", "columns")],
+                  Input("qc-threshold", "value"), State("qc-name", "value"))
+    def review(threshold, name):
+        if not name:
+            empty = message_figure("no QC result")
+            return "", empty, empty, empty, *([[]] * 6)
+        adata, qc = opened(name)
+        obs = adata.obs
+        c = counts_summary(obs, qc, threshold)
+        lines = [html.Div(f"flagged {c['flagged']:,} / kept {c['kept']:,} of {c['n_cells']:,}", id="qc-flag-count")]
+        if c["empty"]:
+            lines.append(html.Div(f"of the flagged, {c['empty']:,} are empty droplets"))
+        lines += [html.Div(f"{m.replace('_', ' ')}: {p}% of forest flags") for m, p in c["by_metric"].items()]
+        if "fixed_cutoffs" in c:
+            lines.append(html.Div(f"scanpy's fixed cut-offs would flag {c['fixed_cutoffs']:,}"))
+        flagged = flagged_mask(obs, threshold)
+        status = np.where(flagged, "flagged", "kept").astype(object)
+        if "qc_empty" in obs:
+            status[obs["qc_empty"].to_numpy(bool)] = "empty droplet"
+        umap = (embedding_figure(adata.obsm["X_umap"], status, categorical=True, color_label="QC",
+                                 uirevision=name, point_size=4)
+                if "X_umap" in adata.obsm else message_figure("this QC result has no UMAP (run qc with --embed)"))
+        lists = qc_lists(obs, threshold=threshold)
+        cols = [k for k in LIST_COLUMNS if k in obs]
+        tables = []
+        for key in ("flagged", "borderline", "best"):
+            df = lists[key][cols].round(3).reset_index(names="cell")
+            tables += [df.to_dict("records"), [{"name": k.replace("_", " "), "id": k} for k in df.columns]]
+        return (lines, outlier_histogram(obs["qc_outlier_score"], threshold), umap,
+                metric_histograms(obs, list(qc["metrics"]), flagged), *tables)
+
+    @app.callback(Output("qc-save-message", "children"), Input("qc-save", "n_clicks"), State("qc-name", "value"),
+                  State("qc-decision-name", "value"), State("qc-threshold", "value"), prevent_initial_call=True)
+    def save(_, name, decision_name, threshold):
+        import dash_bootstrap_components as dbc
+
+        if not name:
+            return dbc.Alert("Compute a QC result first", color="warning", className="py-1")
+        adata, _ = opened(name)
+        try:
+            decision = QCDecision.from_result(adata, name=decision_name or "", threshold=threshold,
+                                              created_by=current_user())
+        except DataError as exc:
+            return dbc.Alert(str(exc), color="danger", className="py-1", id="qc-save-error")
+        decision.save(qc_store.decisions)
+        return dbc.Alert(f"Saved {decision.name}: {len(decision.excluded):,} of {decision.n_cells:,} cells excluded "
+                         "when training uses it", color="success", className="py-1", id="qc-save-ok")

@@ -1,0 +1,152 @@
+"""QC of a single-cell input, and QC decisions: named, saved choices of which cells to leave out of training.
+
+A decision records the input's checksum, the metrics, the threshold, the excluded cells, who made it and when.
+Training takes a decision (``RunConfig.qc``), checks that it was made on this very input, drops the excluded
+cells, and records which decision it used.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+
+from . import provenance
+from .data import DataError, catalog, read_single_cell
+from .data.install import checksums
+from .tools.qc import isolation_forest, qc_metrics
+
+EMBED_MAX_CELLS = 50_000
+
+
+def input_checksum(source: str) -> str:
+    """One sha256 for a catalog dataset (over its files' checksums) or a file."""
+    if catalog.is_dataset_id(source):
+        blob = json.dumps(checksums([source]), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+    return provenance.file_checksum(source)
+
+
+def run_qc(source: str, *, contamination: str | float = "auto", threshold: float | None = None, seed: int = 0,
+           embed: bool = False) -> ad.AnnData:
+    """Read ``source`` (catalog id or file), compute metrics, score with the forest; optionally a UMAP."""
+    adata = read_single_cell(source, label_column="\0none")
+    adata.uns.pop("cache_key", None)
+    metrics = qc_metrics(adata)
+    isolation_forest(adata, metrics=metrics, contamination=contamination, threshold=threshold, seed=seed)
+    adata.uns["qc"].update(input=str(source), input_sha256=input_checksum(source))
+    if embed:
+        adata.obsm["X_umap"] = embedding(adata, seed=seed)
+    return adata
+
+
+def embedding(adata: ad.AnnData, *, seed: int = 0) -> np.ndarray:
+    """A UMAP of the cells for QC review (normalise, log, HVG, PCA, exact kNN up to 50k cells)."""
+    import scanpy as sc
+
+    tmp = ad.AnnData(adata.X.copy(), obs=adata.obs[[]].copy(), var=adata.var[[]].copy())
+    if adata.uns.get("qc", {}).get("counts", True):
+        sc.pp.normalize_total(tmp, target_sum=1e4)
+        sc.pp.log1p(tmp)
+    sc.pp.highly_variable_genes(tmp, n_top_genes=min(2000, tmp.n_vars), subset=True)
+    sc.pp.pca(tmp, n_comps=min(30, tmp.n_vars - 1, tmp.n_obs - 1), random_state=seed)
+    transformer = "sklearn" if tmp.n_obs <= EMBED_MAX_CELLS else "pynndescent"
+    sc.pp.neighbors(tmp, n_neighbors=15, random_state=seed, transformer=transformer)
+    sc.tl.umap(tmp, random_state=seed)
+    return tmp.obsm["X_umap"].astype(np.float32)
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+
+
+@dataclass
+class QCDecision:
+    name: str
+    input: str
+    input_sha256: str
+    metrics: list[str]
+    threshold: float
+    contamination: str
+    n_cells: int
+    excluded: list[str] = field(default_factory=list)
+    created_by: str = ""
+    created_at: str = ""
+
+    @classmethod
+    def from_result(cls, adata: ad.AnnData, *, name: str, threshold: float | None = None,
+                    created_by: str | None = None) -> "QCDecision":
+        if not _NAME.match(name or ""):
+            raise DataError("A decision name is 1-80 letters, digits, '.', '_' or '-' (starting with a letter or digit)")
+        qc = adata.uns["qc"]
+        t = float(qc["threshold"] if threshold is None else threshold)
+        from .tools.qc import flagged_mask
+
+        excluded = adata.obs_names[flagged_mask(adata.obs, t)]
+        return cls(name=name, input=qc["input"], input_sha256=qc["input_sha256"], metrics=list(qc["metrics"]),
+                   threshold=t, contamination=str(qc["contamination"]), n_cells=int(adata.n_obs),
+                   excluded=[str(c) for c in excluded], created_by=created_by or getpass.getuser(),
+                   created_at=provenance.utc_now())
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``folder/<name>.json`` atomically (an existing decision of that name is replaced whole)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.name}.json"
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.name}.", suffix=".part", dir=folder)
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(asdict(self), f, indent=1)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "QCDecision":
+        path = Path(path)
+        try:
+            return cls(**json.loads(path.read_text()))
+        except FileNotFoundError as exc:
+            raise DataError("QC decision not found", path=path) from exc
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"Not a QC decision file: {exc}", path=path) from exc
+
+
+def list_decisions(folder: str | Path, *, source: str | None = None) -> list[dict]:
+    """Saved decisions (newest first), optionally only those made on ``source``."""
+    out = []
+    for p in sorted(Path(folder).glob("*.json"), key=lambda p: -p.stat().st_mtime):
+        try:
+            d = QCDecision.load(p)
+        except DataError:
+            continue
+        if source is None or d.input == str(source):
+            out.append({"path": str(p), "name": d.name, "input": d.input, "n_excluded": len(d.excluded),
+                        "n_cells": d.n_cells, "threshold": d.threshold, "created_by": d.created_by,
+                        "created_at": d.created_at})
+    return out
+
+
+def apply_decision(cells: ad.AnnData, path: str | Path, *, source: str) -> tuple[ad.AnnData, dict]:
+    """Drop the decision's excluded cells from ``cells`` read from ``source``; the record for the result."""
+    decision = QCDecision.load(path)
+    if decision.input_sha256 != input_checksum(source):
+        raise DataError(f"QC decision {decision.name!r} was made on {decision.input}, not on this input "
+                        "(checksums differ); make a new decision for this data", path=path)
+    missing = set(decision.excluded) - set(cells.obs_names)
+    if missing:
+        raise DataError(f"{len(missing)} excluded cells of QC decision {decision.name!r} are not in the data "
+                        f"(e.g. {sorted(missing)[0]!r})", path=path)
+    keep = ~cells.obs_names.isin(decision.excluded)
+    record = {"name": decision.name, "path": str(path), "sha256": provenance.file_checksum(path),
+              "threshold": decision.threshold, "n_excluded": int((~keep).sum()), "n_kept": int(keep.sum()),
+              "created_by": decision.created_by, "created_at": decision.created_at}
+    return cells[keep].copy(), record
