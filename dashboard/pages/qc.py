@@ -1,24 +1,27 @@
 """QC page callbacks: a person moves the outlier threshold, sees exactly which cells it flags, and saves it.
 
-QC results are computed by the engine (``engine.qc.run_qc``; here in a background callback, or by
-``python -m engine qc``) and read from ``<results>/qc``; the threshold only re-reads cached columns.
+QC results are computed by the engine (``python -m engine qc``, from a background callback here, or by hand) and read from ``<results>/qc``; the threshold only re-reads cached columns.
 """
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from dash import Input, Output, State, html, no_update
 
 from engine.data import DataError
-from engine.qc import QCDecision, run_qc
-from engine.results import write_atomic
+from engine.qc import QCDecision
 from engine.tools.qc import fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
 
 from ..auth import current_user
 from ..figures import embedding_figure, message_figure, metric_histograms, outlier_histogram
 from .qc_layout import layout  # noqa: F401  (the page's layout lives beside its callbacks)
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LIST_COLUMNS = ("qc_outlier_score", "total_counts", "n_genes_by_counts", "pct_counts_ribo", "pct_counts_mt",
                 "pct_counts_in_top_50_genes", "n_genes_detected")
 
@@ -53,13 +56,14 @@ def register(app, qc_store, cfg: dict) -> None:
                   progress=[Output("qc-compute-status", "children")], prevent_initial_call=True)
     def compute(set_progress, _, source):
         set_progress(f"computing QC metrics, isolation forest and UMAP for {source}...")
-        try:
-            adata = run_qc(source, embed=True)
-        except (DataError, ValueError) as exc:
-            set_progress(f"error: {exc}")
+        path = qc_store.path_for(source)
+        # a fresh interpreter, like training: nothing (threads, locks) is inherited from the web process
+        proc = subprocess.run([sys.executable, "-m", "engine", "qc", source, "--out", str(path), "--embed"],
+                              cwd=PROJECT_ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            set_progress(f"error: {(proc.stderr.strip().splitlines() or ['QC failed'])[-1]}")
             return no_update
-        path = write_atomic(adata, qc_store.path_for(source))
-        set_progress(f"done: {adata.uns['qc']['n_flagged']:,} of {adata.n_obs:,} cells flagged automatically")
+        set_progress(f"done: {proc.stdout.splitlines()[0]}")
         return path.name[: -len(".qc.h5ad")]
 
     @app.callback(Output("qc-threshold", "min"), Output("qc-threshold", "max"), Output("qc-threshold", "value"),

@@ -1,0 +1,58 @@
+"""The QC page in headless Chromium on the real PC9 Drop-seq barcodes: compute, move the threshold, save."""
+
+import json
+import re
+
+import time
+
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+TIMEOUT = 30
+COMPUTE_TIMEOUT = 240
+
+
+def _flagged(dash_duo) -> int:
+    return int(re.match(r"flagged ([\d,]+)", dash_duo.find_element("#qc-flag-count").text).group(1).replace(",", ""))
+
+
+def test_qc_001_compute_review_threshold_and_save_decision(dash_duo, results_dir, tmp_path):
+    from dashboard.app import create_app
+
+    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"),
+                      "DB_PATH": str(tmp_path / "db.sqlite"), "UPLOAD_DIR": str(tmp_path / "up")})
+    dash_duo.start_server(app, port=8076)
+    dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
+    dash_duo.find_element("a[href='/qc']").click()
+    dash_duo.wait_for_element("#qc-compute", timeout=TIMEOUT)
+    dash_duo.find_element("#qc-compute").click()  # pc9_erlotinib is preselected
+    dash_duo.wait_for_contains_text("#qc-compute-status", "done", timeout=COMPUTE_TIMEOUT)
+    dash_duo.wait_for_element("#qc-flag-count", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#qc-notes", "empty droplets", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#qc-umap .main-svg", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#qc-list-flagged td", timeout=TIMEOUT)
+    assert "scanpy's fixed cut-offs would flag" in dash_duo.find_element("#qc-counts").text
+    auto = _flagged(dash_duo)
+
+    # lower the threshold with the keyboard, as a person nudging the slider: more cells flagged, live
+    thumb = dash_duo.find_element("#qc-threshold [role=slider]")
+    thumb.click()
+    for _ in range(5):
+        thumb.send_keys(Keys.PAGE_DOWN)
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _: _flagged(dash_duo) > auto)
+    time.sleep(1)  # let the last keystroke's update land
+    lowered = _flagged(dash_duo)
+
+    dash_duo.find_element("#qc-decision-name").send_keys("pc9-strict")
+    dash_duo.find_element("#qc-save").click()
+    dash_duo.wait_for_element("#qc-save-ok", timeout=TIMEOUT)
+    saved = json.loads((results_dir / "qc" / "decisions" / "pc9-strict.json").read_text())
+    assert len(saved["excluded"]) == lowered and saved["created_by"] == "local" and saved["input"] == "pc9_erlotinib"
+
+    # the training page offers the decision for that dataset
+    dash_duo.find_element("a[href='/train']").click()
+    dash_duo.wait_for_element("#train-launch", timeout=TIMEOUT)
+    dash_duo.select_dcc_dropdown("#train-sc", value="pc9_erlotinib (Erlotinib)")
+    dash_duo.select_dcc_dropdown("#train-qc", index=0)
+    dash_duo.wait_for_contains_text("#train-qc", "pc9-strict", timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []

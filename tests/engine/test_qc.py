@@ -1,0 +1,109 @@
+"""QC on real data: metrics, empty droplets, isolation-forest flags, decisions, the CLI, training with a decision."""
+
+import json
+
+import anndata as ad
+import numpy as np
+import pytest
+
+from engine.__main__ import main
+from engine.data import DataError
+from engine.qc import QCDecision, apply_decision, list_decisions, run_qc
+from engine.tools.qc import empty_droplet_cut, fixed_cutoff_flags, flag, flagged_mask, isolation_forest, qc_lists, qc_metrics
+
+
+@pytest.fixture(scope="module")
+def pc9_qc():
+    """All 14,600 unfiltered PC9 Drop-seq barcodes (raw counts)."""
+    return run_qc("pc9_erlotinib")
+
+
+def test_counts_metrics_empty_droplets_and_forest_on_pc9(pc9_qc):
+    obs, qc = pc9_qc.obs, pc9_qc.uns["qc"]
+    for col in ("total_counts", "n_genes_by_counts", "pct_counts_ribo", "pct_counts_in_top_50_genes",
+                "qc_outlier_score", "qc_flagged", "qc_empty"):
+        assert col in obs
+    assert qc["counts"] and "pct_counts_mt" not in qc["metrics"]  # no MT- genes in this table: constant, left out
+    # the inflection of the barcode-rank curve lies between the near-empty bulk and real cells (PROVENANCE:
+    # ~1,500 barcodes have >= 500 UMI; the labelled cells' median is ~1,090)
+    assert 300 < qc["empty_droplet_cut_counts"] < 1000
+    assert 1000 < (~obs["qc_empty"]).sum() < 2500
+    assert obs.loc[obs["qc_empty"], "qc_flagged"].all()
+    forest_flags = obs["qc_flagged"] & ~obs["qc_empty"]
+    assert 0 < forest_flags.sum() < 0.5 * (~obs["qc_empty"]).sum()
+    s = obs["qc_outlier_score"]
+    assert ((s > 0) & (s <= 1)).all() and qc["threshold"] == pytest.approx(0.5)
+
+
+def test_threshold_and_contamination_move_the_flags(pc9_qc):
+    a = pc9_qc.copy()
+    n_auto = int(a.obs["qc_flagged"].sum())
+    assert flag(a, threshold=0.45) > n_auto > flag(a, threshold=0.6)
+    b = pc9_qc.copy()
+    isolation_forest(b, metrics=b.uns["qc"]["metrics"], contamination=0.05)
+    n_fit = int((~b.obs["qc_empty"]).sum())
+    assert (b.obs["qc_flagged"] & ~b.obs["qc_empty"]).sum() == pytest.approx(0.05 * n_fit, abs=2)
+    with pytest.raises(ValueError):
+        isolation_forest(b, metrics=b.uns["qc"]["metrics"], contamination=0.9)
+    lists = qc_lists(a.obs, threshold=0.5)
+    assert lists["flagged"]["qc_outlier_score"].min() > lists["best"]["qc_outlier_score"].max()
+    assert int(fixed_cutoff_flags(a.obs).sum()) > 10_000  # the fixed 200-gene floor removes the empty droplets
+
+
+def test_normalised_tables_get_the_metrics_they_can_and_say_the_limits(plx_pair):
+    _, cells = plx_pair
+    a = ad.AnnData(cells.X.copy(), obs=cells.obs[[]].copy(), var=cells.var[[]].copy())
+    metrics = qc_metrics(a)
+    assert set(metrics) <= {"n_genes_detected", "mean_expression", "sd_expression"} and metrics
+    assert "no raw counts" in a.uns["qc_input"]["limits"]
+
+
+def test_empty_droplet_cut_on_a_clear_two_population_curve():
+    rng = np.random.default_rng(0)
+    totals = np.concatenate([rng.lognormal(np.log(3000), 0.3, 800), rng.lognormal(np.log(60), 0.5, 8000)])
+    cut = empty_droplet_cut(totals)
+    assert 200 < cut < 2000
+
+
+def test_decision_round_trip_and_training_checks_it(pc9_qc, tmp_path):
+    decision = QCDecision.from_result(pc9_qc, name="pc9-v1", threshold=0.55, created_by="tester")
+    path = decision.save(tmp_path)
+    loaded = QCDecision.load(path)
+    assert loaded == decision and loaded.created_by == "tester" and loaded.input == "pc9_erlotinib"
+    assert set(loaded.excluded) == set(pc9_qc.obs_names[flagged_mask(pc9_qc.obs, 0.55)])
+    assert list_decisions(tmp_path, source="pc9_erlotinib")[0]["name"] == "pc9-v1"
+    assert list_decisions(tmp_path, source="scad_plx4720") == []
+    kept, record = apply_decision(pc9_qc, path, source="pc9_erlotinib")
+    assert kept.n_obs == pc9_qc.n_obs - len(decision.excluded) and record["n_excluded"] == len(decision.excluded)
+    with pytest.raises(DataError, match="not on this input"):
+        apply_decision(pc9_qc, path, source="scad_plx4720")
+    with pytest.raises(DataError, match="decision name"):
+        QCDecision.from_result(pc9_qc, name="../evil")
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(DataError, match="Not a QC decision"):
+        QCDecision.load(tmp_path / "broken.json")
+
+
+def test_cli_qc_writes_flags_and_a_decision(tmp_path, capsys):
+    out = tmp_path / "plx_qc.h5ad"
+    assert main(["qc", "scad_plx4720", "--out", str(out), "--contamination", "0.1", "--save-decision", "plx-10pct",
+                 "--decisions", str(tmp_path / "dec")]) == 0
+    printed = capsys.readouterr().out
+    assert "11 of 108 cells flagged" in printed and "no raw counts" in printed
+    result = ad.read_h5ad(out)
+    assert result.obs["qc_flagged"].sum() == 11
+    assert len(json.loads((tmp_path / "dec" / "plx-10pct.json").read_text())["excluded"]) == 11
+
+
+def test_a_run_drops_the_decisions_cells_and_records_it(tmp_path):
+    from engine.pipeline import RunConfig, run
+    from engine.train import TrainConfig
+
+    qc = run_qc("scad_plx4720", contamination=0.1)
+    path = QCDecision.from_result(qc, name="plx-10pct").save(tmp_path / "dec")
+    cfg = RunConfig(drug="PLX-4720", sc="scad_plx4720", seeds=1, out=str(tmp_path), qc=str(path),
+                    train=TrainConfig(pretrain_epochs=3, transfer_epochs=1))
+    result = ad.read_h5ad(run(cfg))
+    assert result.n_obs == 108 - 11
+    assert result.uns["qc_decision"]["name"] == "plx-10pct" and result.uns["qc_decision"]["n_excluded"] == 11
+    assert not set(json.loads(path.read_text())["excluded"]) & set(result.obs_names)
