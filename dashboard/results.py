@@ -125,6 +125,20 @@ class RunData:
                                               var=pd.DataFrame(index=self.adata.var_names))
             return self._expression
 
+    @property
+    def gene_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-gene sum and sum of squares over all cells (float64), computed once: a selection's statistics
+        then need only the selected (or the unselected, whichever is smaller) rows."""
+        with self._x_lock:
+            cached = self._gene_cache.get(("__moments__",))
+        if cached is None:
+            from .stats import row_moments
+
+            cached = row_moments(self.expression.X, np.arange(self.n))
+            with self._x_lock:
+                self._gene_cache[("__moments__",)] = cached
+        return cached
+
     def gene(self, name: str) -> np.ndarray:
         """Expression of one gene over all cells."""
         if name not in self._gene_cache:

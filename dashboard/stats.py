@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import anndata as ad
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.metrics import precision_recall_fscore_support
 
 from engine.tools.metrics import binary_metrics
@@ -28,15 +28,51 @@ def selection_metrics(labels, scores, *, threshold: float, mask: np.ndarray) -> 
     return binary_metrics(y, np.asarray(scores, dtype=float)[mask], threshold=threshold)
 
 
-def selection_vs_rest(adata, mask: np.ndarray) -> pd.DataFrame:
-    """Differential expression of the selected cells against the rest (scanpy, Welch's t-test)."""
-    import scanpy as sc
+ROW_CHUNK = 8192
 
-    if mask.sum() < 2 or (~mask).sum() < 2:
+
+def row_moments(X, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-gene sum and sum of squares (float64) over ``rows`` of X, in chunks (bounded memory)."""
+    total = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for start in range(0, len(rows), ROW_CHUNK):
+        block = X[rows[start:start + ROW_CHUNK]]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        block = block.astype(np.float64)
+        total[0].__iadd__(block.sum(0))
+        total[1].__iadd__(np.square(block).sum(0))
+    return total
+
+
+def selection_vs_rest(X, mask: np.ndarray, *, genes, moments: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """Differential expression of the selected cells against the rest: Welch's t-test per gene (as scanpy's
+    ``rank_genes_groups(method='t-test')``), Benjamini-Hochberg adjusted, sorted by t.
+
+    ``moments`` (per-gene sum and sum of squares over all cells, :func:`row_moments`) are computed once per
+    run; then only the smaller side of the split is read and the other side is the difference, so a
+    selection of half of 100k cells costs one pass over 50k rows instead of two copies of the matrix.
+    log2 fold change uses scanpy's formula (it assumes log1p data; NaN otherwise).
+    """
+    from scipy.stats import false_discovery_control, ttest_ind_from_stats
+
+    mask = np.asarray(mask, dtype=bool)
+    if moments is None:
+        moments = row_moments(X, np.arange(len(mask)))
+    n1, n = int(mask.sum()), len(mask)
+    n2 = n - n1
+    if n1 < 2 or n2 < 2:
         raise ValueError("a selection vs rest comparison needs at least two cells on each side")
-    sub = ad.AnnData(X=adata.X, obs=pd.DataFrame(index=adata.obs_names), var=pd.DataFrame(index=adata.var_names))
-    sub.obs["group"] = pd.Categorical(np.where(mask, "selection", "rest"), categories=["selection", "rest"])
-    sc.tl.rank_genes_groups(sub, "group", groups=["selection"], reference="rest", method="t-test", use_raw=False)
-    df = sc.get.rank_genes_groups_df(sub, group="selection")
-    return df.rename(columns={"names": "gene", "scores": "t", "logfoldchanges": "log2fc", "pvals": "pval",
-                              "pvals_adj": "pval_adj"})
+    small = np.flatnonzero(mask) if n1 <= n2 else np.flatnonzero(~mask)
+    s_small, q_small = row_moments(X, small)
+    (s1, q1), (s2, q2) = ((s_small, q_small), (moments[0] - s_small, moments[1] - q_small)) if n1 <= n2 else \
+        ((moments[0] - s_small, moments[1] - q_small), (s_small, q_small))
+    m1, m2 = s1 / n1, s2 / n2
+    v1 = np.maximum(q1 / n1 - m1 ** 2, 0) * n1 / (n1 - 1)
+    v2 = np.maximum(q2 / n2 - m2 ** 2, 0) * n2 / (n2 - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t, p = ttest_ind_from_stats(m1, np.sqrt(v1), n1, m2, np.sqrt(v2), n2, equal_var=False)
+    t, p = np.where(np.isnan(t), 0.0, t), np.where(np.isnan(p), 1.0, p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log2fc = np.log2((np.expm1(m1) + 1e-9) / (np.expm1(m2) + 1e-9))
+    df = pd.DataFrame({"gene": np.asarray(genes), "t": t, "log2fc": log2fc, "pval": p,
+                       "pval_adj": false_discovery_control(p)})
+    return df.sort_values("t", ascending=False, kind="stable").reset_index(drop=True)

@@ -297,7 +297,7 @@ def register(app, store, cache) -> None:
         else:
             metrics = html.Small("no labels: metrics need labels")
         try:
-            df = selection_vs_rest(run.expression, mask).head(200)
+            df = selection_vs_rest(run.expression.X, mask, genes=run.genes, moments=run.gene_moments).head(200)
         except ValueError as exc:
             return info, [metrics, html.Small(str(exc))], [], []
         df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
@@ -312,5 +312,5 @@ def register(app, store, cache) -> None:
         mask = current_mask(run, session, selection)
         if mask is None:
             raise PreventUpdate
-        df = selection_vs_rest(run.expression, mask)
+        df = selection_vs_rest(run.expression.X, mask, genes=run.genes, moments=run.gene_moments)
         return dcc.send_data_frame(df.to_csv, f"{run.adata.uns.get('run_id', 'run')}_selection_vs_rest.csv", index=False)

@@ -63,12 +63,12 @@ def _wait_status(registry, wanted, timeout=JOB_TIMEOUT) -> dict:
 
 def test_train_001_launch_progress_and_open_new_run(dash_duo, train_app, results_dir):
     _open_train_page(dash_duo, train_app, port=8071)
-    _launch(dash_duo, pretrain=4, transfer=2)
+    _launch(dash_duo, pretrain=40, transfer=10)  # long enough (several seconds) to watch epochs go by
     dash_duo.wait_for_contains_text("#train-progress-text", "epoch", timeout=JOB_TIMEOUT)
     dash_duo.wait_for_element("#train-done", timeout=JOB_TIMEOUT)
     job = _registry(train_app).list()[0]
     assert job["status"] == "done" and job["owner"] == "local" and job["device"] == "cpu"
-    assert ad.read_h5ad(job["result"]).uns["config"]["train"]["pretrain_epochs"] == 4
+    assert ad.read_h5ad(job["result"]).uns["config"]["train"]["pretrain_epochs"] == 40
     dash_duo.wait_for_contains_text("#jobs-table", "done", timeout=TIMEOUT)
     dash_duo.find_element("#train-open-run").click()
     WebDriverWait(dash_duo.driver, TIMEOUT).until(
