@@ -63,6 +63,8 @@ def create_app(config: dict | None = None) -> dash.Dash:
                         max_secondary=cfg["MAX_SECONDARY_POINTS"])
     qc_store = QCStore(cfg["RESULTS_DIR"])
     app.server.config["SCRESPONSE"] = cfg
+    # a request body may carry one upload (base64: 4/3 of its size) plus the callback's other inputs
+    app.server.config["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"] * 1e6 * 4 / 3) + 10_000_000
     pages = {"/": ("Explore", lambda run=None: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"], run=run)),
              "/qc": ("QC", lambda run=None: qc.layout(qc_store.names())),
              "/train": ("Train", lambda run=None: train.layout(max_upload_mb=cfg["MAX_UPLOAD_MB"]))}

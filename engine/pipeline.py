@@ -5,10 +5,7 @@ The dashboard, background jobs, the CLI and the benchmarks all call :func:`run`.
 
 from __future__ import annotations
 
-import re
 import sys
-import uuid
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -23,46 +20,11 @@ from .model import DrugResponseModel
 from .preprocess import harmonize
 from .results import h5_safe, write_atomic
 from .tools import binary_metrics, choose_c, logistic_regression, summarize
-from .tools.metrics import DEFAULT_THRESHOLD
-from .train import Cancelled, TrainConfig, resolve_device
+from .config import RunConfig, config_from_dict, run_name
+from .train import Cancelled, resolve_device
 
 Progress = Callable[[dict], None]
 EXACT_KNN_MAX = 50_000
-
-
-@dataclass
-class RunConfig:
-    drug: str
-    sc: str
-    bulk: str = "gdsc"
-    response: str = "binary"
-    screen: str = "GDSC2"
-    sc_labels: str | None = None
-    label_column: str = "response"
-    seeds: int = 5
-    first_seed: int = 0
-    n_top_genes: int | None = None
-    threshold: float = DEFAULT_THRESHOLD
-    out: str = "precomputed"
-    name: str | None = None
-    save_models: bool = True
-    qc: str | None = None  # a saved QC decision (engine.qc): its excluded cells are left out
-    train: TrainConfig = field(default_factory=TrainConfig)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["train"] = self.train.to_dict()
-        return d
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-")[:40] or "run"
-
-
-def run_name(cfg: RunConfig, started: str) -> str:
-    sc_name = cfg.sc if catalog.is_dataset_id(cfg.sc) else Path(cfg.sc).stem
-    stamp = started.replace("-", "").replace(":", "").replace("T", "-").rstrip("Z")
-    return cfg.name or f"{_slug(cfg.drug)}__{_slug(sc_name)}__{stamp}__{uuid.uuid4().hex[:6]}"
 
 
 def _data_checksums(cfg: RunConfig) -> dict:
@@ -224,11 +186,6 @@ def _metrics(result, post, pre, lr, threshold, models, seeds) -> dict:
     return h5_safe({**base, "transfer": per(post), "no_transfer": per(pre), "logistic_regression": per(lr),
                     "transfer_seed_ensemble": binary_metrics(y, post.mean(1), threshold=threshold),
                     "n_labelled_cells": int(np.isfinite(y).sum())})
-
-
-def config_from_dict(d: dict) -> RunConfig:
-    d = dict(d)
-    return RunConfig(train=TrainConfig.from_dict(d.pop("train", {}) or {}), **d)
 
 
 __all__ = ["Cancelled", "RunConfig", "config_from_dict", "run"]

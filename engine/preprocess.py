@@ -14,8 +14,8 @@ import scanpy as sc
 import scipy.sparse as sp
 
 from .data.errors import DataError
+from .data.genes import MIN_SHARED_GENES
 
-MIN_SHARED_GENES = 50
 
 
 def normalize_counts(adata: ad.AnnData, *, target_sum: float = 1e4) -> ad.AnnData:

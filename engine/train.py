@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.model_selection import train_test_split
 
+from .config import TrainConfig  # noqa: F401  (re-exported: engine.train.TrainConfig)
 from .module import ALIGNERS, TransferNetwork
 
 
@@ -31,42 +32,6 @@ VAL_ALIGN_CELLS = 2048
 
 class Cancelled(Exception):
     """Raised inside training when the cancel hook says stop."""
-
-
-@dataclass
-class TrainConfig:
-    """Settings, fixed in advance (see README, 'Scientific honesty'); none is tuned on single-cell labels."""
-
-    encoder_type: str = "ae"
-    hidden: tuple[int, ...] = (256,)
-    n_latent: int = 64
-    predictor_hidden: int = 32
-    dropout: float = 0.3
-    noise: float = 0.2  # masking rate of the denoising AE
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    batch_size: int = 128
-    pretrain_epochs: int = 100
-    patience: int = 10
-    transfer_epochs: int = 30
-    aligner: str = "mmd"
-    lambda_align: float = 1.0
-    lambda_rec: float = 0.5
-    beta_kl: float = 1e-3
-    val_fraction: float = 0.2
-    device: str = "auto"
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["hidden"] = list(self.hidden)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        d = dict(d)
-        if "hidden" in d:
-            d["hidden"] = tuple(int(h) for h in d["hidden"])
-        return cls(**d)
 
 
 def build_network(n_genes: int, config: TrainConfig) -> TransferNetwork:

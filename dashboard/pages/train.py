@@ -18,9 +18,8 @@ from engine.data import DataError, catalog, drug_names
 from engine.data.drugs import match_drug
 from engine.data.validate import check_single_cell, label_candidates
 from engine.jobs import follow, remove_partial_output, spawn
-from engine.pipeline import RunConfig, _slug, run_name
+from engine.config import RunConfig, TrainConfig, _slug, run_name
 from engine.qc import list_decisions
-from engine.train import TrainConfig
 
 from ..auth import current_user
 from ..uploads import UploadError, resolve_upload, save_upload

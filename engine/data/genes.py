@@ -11,6 +11,8 @@ import pandas as pd
 
 from .install import dataset_file
 
+MIN_SHARED_GENES = 50  # genes a single-cell input must share with the bulk data
+
 _ENSEMBL = re.compile(r"^ENSG\d+(\.\d+)?$")
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import anndata as ad
 import pandas as pd
 
-from ..preprocess import MIN_SHARED_GENES
 from .bulk import bulk_genes
 from .errors import DataError
+from .genes import MIN_SHARED_GENES
 from .single_cell import labels_to_binary, read_single_cell
 
 NO_LABEL_COLUMN = "\0no-labels"

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Callable
 
 from ..data import DataError
-from ..pipeline import config_from_dict, run
-from ..train import Cancelled
 from .registry import JobRegistry
 
 HEARTBEAT_SECONDS = 5.0
@@ -71,6 +69,9 @@ def execute(registry: JobRegistry, job_id: str, *, results_dir: str | Path, max_
         report({"stage": "queued", "fraction": 0.0, "message": f"waiting for a free slot ({max_running} at a time)"})
         registry.heartbeat(job_id)
         time.sleep(POLL_SECONDS)
+
+    from ..pipeline import config_from_dict, run  # the engine's heavy imports happen in the process that trains
+    from ..train import Cancelled
 
     stop = threading.Event()
     _heartbeat_thread(registry, job_id, stop)

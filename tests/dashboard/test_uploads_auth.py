@@ -66,3 +66,9 @@ def test_login_page_over_users_table(tmp_path):
     assert client.get("/_dash-layout").status_code == 401
     with pytest.raises(ValueError):
         UserStore(tmp_path / "db.sqlite").add("bob", "short")
+
+
+def test_oversized_request_bodies_are_refused_by_the_server(tmp_path):
+    client = _app(tmp_path, MAX_UPLOAD_MB=1).server.test_client()
+    r = client.post("/_dash-update-component", data=b"x" * 12_000_000, content_type="application/json")
+    assert r.status_code == 413
