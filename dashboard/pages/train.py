@@ -66,7 +66,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
     def drugs(response, screen, sc, current):
         try:
             names = list(drug_names(response, screen))
-        except DataError as exc:
+        except DataError:
             return [], None
         wanted = current
         if sc != UPLOAD and catalog.get(sc).drug:

@@ -1,6 +1,5 @@
 """The job registry and runner: slots, cancel, recovery after a dead process, a real short job."""
 
-import os
 import subprocess
 import sys
 

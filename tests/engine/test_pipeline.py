@@ -2,8 +2,6 @@ import subprocess
 import sys
 
 import anndata as ad
-import numpy as np
-import pytest
 import scanpy as sc
 
 from engine.results import metrics_table, missing_parts, read_result

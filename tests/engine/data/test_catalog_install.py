@@ -1,7 +1,6 @@
 import gzip
 import hashlib
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
