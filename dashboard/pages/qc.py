@@ -103,8 +103,8 @@ def register(app, qc_store, cfg: dict) -> None:
             lines.append(html.Div(f"scanpy's fixed cut-offs would flag {c['fixed_cutoffs']:,}"))
         flagged = flagged_mask(obs, threshold)
         status = np.where(flagged, "flagged", "kept").astype(object)
-        if "qc_empty" in obs:
-            status[obs["qc_empty"].to_numpy(bool)] = "empty droplet"
+        empty = obs["qc_empty"].to_numpy(bool) if "qc_empty" in obs else np.zeros(len(obs), bool)
+        status[empty] = "empty droplet"
         umap = (embedding_figure(adata.obsm["X_umap"], status, categorical=True, color_label="QC",
                                  uirevision=name, point_size=4)
                 if "X_umap" in adata.obsm else message_figure("this QC result has no UMAP (run qc with --embed)"))
@@ -114,8 +114,9 @@ def register(app, qc_store, cfg: dict) -> None:
         for key in ("flagged", "borderline", "best"):
             df = lists[key][cols].round(3).reset_index(names="cell")
             tables += [df.to_dict("records"), [{"name": k.replace("_", " "), "id": k} for k in df.columns]]
-        return (lines, outlier_histogram(obs["qc_outlier_score"], threshold), umap,
-                metric_histograms(obs, list(qc["metrics"]), flagged), *tables)
+        scores = obs["qc_outlier_score"].to_numpy()[~empty]
+        return (lines, outlier_histogram(scores, threshold, n_hidden=int(empty.sum())), umap,
+                metric_histograms(obs, list(qc["metrics"]), status), *tables)
 
     @app.callback(Output("qc-save-message", "children"), Input("qc-save", "n_clicks"), State("qc-name", "value"),
                   State("qc-decision-name", "value"), State("qc-threshold", "value"), prevent_initial_call=True)

@@ -32,7 +32,7 @@ def layout(names: list[str]) -> html.Div:
         dbc.Col(html.Div(id="qc-counts", className="small"), lg=3),
     ], className="mb-2")
     lists = dbc.Row([dbc.Col([html.H6(title), dash_table.DataTable(id=f"qc-list-{key}", page_size=10, **TABLE_STYLE)],
-                             lg=4) for key, title in (("flagged", "Flagged (most unusual)"),
+                             lg=4) for key, title in (("flagged", "Flagged by the forest (most unusual)"),
                                                       ("borderline", "Borderline (nearest the threshold)"),
                                                       ("best", "Best (most typical)"))])
     return html.Div([

@@ -149,9 +149,14 @@ def fixed_cutoff_flags(obs: pd.DataFrame, *, min_genes: int = FIXED_CUTOFFS["min
 
 
 def qc_lists(obs: pd.DataFrame, *, threshold: float, n: int = 10) -> dict[str, pd.DataFrame]:
-    """Three lists as a reviewer reads them: most outlying flagged, borderline (either side), best."""
+    """Three lists as a reviewer reads them: most outlying flagged, borderline (either side), best.
+
+    Empty droplets are left out: they are flagged whatever the threshold, and there is nothing to review.
+    """
+    if "qc_empty" in obs:
+        obs = obs[~obs["qc_empty"].to_numpy(bool)]
     score = obs["qc_outlier_score"]
-    flagged = obs[flagged_mask(obs, threshold)].sort_values("qc_outlier_score", ascending=False).head(n)
+    flagged = obs[score.to_numpy() > threshold].sort_values("qc_outlier_score", ascending=False).head(n)
     border = obs.iloc[np.argsort(np.abs(score.to_numpy() - threshold))[:n]].sort_values("qc_outlier_score")
     best = obs.sort_values("qc_outlier_score").head(n)
     return {"flagged": flagged, "borderline": border, "best": best}

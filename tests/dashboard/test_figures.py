@@ -65,3 +65,25 @@ def test_score_figures():
     assert len(v.data) == 2
     with pytest.raises(ValueError):
         fig.score_scatter([0, 1], [1], ["a", "b"])
+
+
+def test_qc_figures_validate_and_draw():
+    import pandas as pd
+
+    from dashboard.figures import metric_histograms, outlier_histogram
+
+    rng = np.random.default_rng(0)
+    obs = pd.DataFrame({"a": rng.normal(size=50), "b": rng.normal(size=50)})
+    status = np.array(["kept"] * 40 + ["flagged"] * 5 + ["empty droplet"] * 5, dtype=object)
+    fig = metric_histograms(obs, ["a", "b"], status)
+    assert {t.name for t in fig.data} == {"kept", "flagged", "empty droplet"} and len(fig.data) == 6
+    with pytest.raises(ValueError, match="metrics missing"):
+        metric_histograms(obs, ["c"], status)
+    with pytest.raises(ValueError, match="status values"):
+        metric_histograms(obs, ["a"], np.array(["bad"] * 50, dtype=object))
+    with pytest.raises(ValueError):
+        metric_histograms(obs, ["a"], status[:10])
+    hist = outlier_histogram(rng.uniform(0.4, 0.7, 100), 0.5, n_hidden=7)
+    assert "7 empty droplets not shown" in hist.layout.title.text
+    with pytest.raises(ValueError):
+        outlier_histogram([np.nan], 0.5)

@@ -47,6 +47,7 @@ def test_threshold_and_contamination_move_the_flags(pc9_qc):
         isolation_forest(b, metrics=b.uns["qc"]["metrics"], contamination=0.9)
     lists = qc_lists(a.obs, threshold=0.5)
     assert lists["flagged"]["qc_outlier_score"].min() > lists["best"]["qc_outlier_score"].max()
+    assert not any(a.obs.loc[lst.index, "qc_empty"].any() for lst in lists.values())  # nothing to review there
     assert int(fixed_cutoff_flags(a.obs).sum()) > 10_000  # the fixed 200-gene floor removes the empty droplets
 
 
