@@ -11,6 +11,21 @@ from pathlib import Path
 from dash import CeleryManager, DiskcacheManager
 
 
+class ForkserverDiskcacheManager(DiskcacheManager):
+    """Dash's ``DiskcacheManager``, but each job process comes from a forkserver instead of a fork of the web
+    process. The web process is threaded: a fork taken while another thread holds a lock (SQLite's, which the
+    job registry and diskcache both use) gives a child that waits on that lock for ever. The forkserver is a
+    single-threaded process, started once, that forks the jobs; the job function travels to it by dill."""
+
+    def call_job_fn(self, key, job_fn, args, context):
+        from multiprocess import get_context
+
+        process = get_context("forkserver").Process(target=job_fn,
+                                                    args=(key, self._make_progress_key(key), args, context))
+        process.start()
+        return process.pid
+
+
 def make_manager(cfg: dict):
     """(background callback manager, Celery app or None)."""
     if cfg.get("REDIS_URL"):
@@ -26,7 +41,7 @@ def make_manager(cfg: dict):
     import diskcache
 
     cache = diskcache.Cache(str(Path(cfg["CACHE_DIR"]) / "background"))
-    return DiskcacheManager(cache, expire=24 * 3600), None
+    return ForkserverDiskcacheManager(cache, expire=24 * 3600), None
 
 
 def flask_cache_config(cfg: dict) -> dict:
