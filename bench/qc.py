@@ -31,7 +31,7 @@ from engine.tools.qc import fixed_cutoff_flags, isolation_forest, qc_metrics  # 
 
 def matrix_10k_x_20k(seed: int = 0) -> ad.AnnData:
     rng = np.random.default_rng(seed)
-    cells = read_single_cell("pc9_erlotinib", label_column="\0none")
+    cells = read_single_cell("pc9_erlotinib", label_column=None)
     cells = cells[np.sort(rng.choice(cells.n_obs, 10_000, replace=False))].copy()
     X = sp.csr_matrix(cells.layers["counts"] if "counts" in cells.layers else cells.X, dtype=np.float32)
     extra_src = rng.choice(X.shape[1], 20_000 - X.shape[1], replace=False)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
-from dash import State, no_update
+from dash import Input, Output, State, dcc, html, no_update
 from flask_caching import Cache
 
-from engine.jobs import JobRegistry, remove_partial_output
+from engine.jobs import JobRegistry, recover_dead_jobs
 
 from . import auth
 from .background import flask_cache_config, make_manager
@@ -58,7 +58,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
     auth.install(app.server, cfg)
     registry = JobRegistry(cfg["DB_PATH"])
     # a job that was running when the server (or its worker) died is failed now, its partial output removed
-    registry.recover(on_failed=lambda job: remove_partial_output(cfg["RESULTS_DIR"], job["name"]))
+    recover_dead_jobs(registry, results_dir=cfg["RESULTS_DIR"])
     store = ResultStore(cfg["RESULTS_DIR"], cache, max_open=cfg["MAX_OPEN_RUNS"], max_display=cfg["MAX_DISPLAY_POINTS"],
                         max_secondary=cfg["MAX_SECONDARY_POINTS"])
     qc_store = QCStore(cfg["RESULTS_DIR"])
@@ -87,7 +87,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
                   State("url", "search"), State("page-path", "data"))
     def route(pathname, search, shown):
         pathname = pathname or "/"
-        run = dict(p.split("=", 1) for p in (search or "").lstrip("?").split("&") if "=" in p).get("run")
+        run = parse_qs((search or "").lstrip("?")).get("run", [None])[0]
         if pathname == shown and not run:
             return no_update, no_update
         name_layout = pages.get(pathname)

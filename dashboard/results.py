@@ -68,6 +68,7 @@ class RunData:
     _gene_cache: dict = field(default_factory=dict)
     _x_lock: threading.Lock = field(default_factory=threading.Lock)
     _expression: ad.AnnData | None = None
+    _moments: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def n(self) -> int:
@@ -129,15 +130,11 @@ class RunData:
     def gene_moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-gene sum and sum of squares over all cells (float64), computed once: a selection's statistics
         then need only the selected (or the unselected, whichever is smaller) rows."""
-        with self._x_lock:
-            cached = self._gene_cache.get(("__moments__",))
-        if cached is None:
+        if self._moments is None:
             from .stats import row_moments
 
-            cached = row_moments(self.expression.X, np.arange(self.n))
-            with self._x_lock:
-                self._gene_cache[("__moments__",)] = cached
-        return cached
+            self._moments = row_moments(self.expression.X, np.arange(self.n))  # idempotent: a race computes it twice
+        return self._moments
 
     def gene(self, name: str) -> np.ndarray:
         """Expression of one gene over all cells."""

@@ -114,7 +114,7 @@ def _qc(args) -> int:
     print(f"{qc['n_flagged']:,} of {qc['n_cells']:,} cells flagged ({100 * qc['n_flagged'] / qc['n_cells']:.1f}%) "
           f"at outlier-score threshold {qc['threshold']:.3f} (metrics: {', '.join(qc['metrics'])})")
     if qc.get("n_empty"):
-        print(f"  of which {qc['n_empty']:,} are empty droplets (below the barcode-rank knee at "
+        print(f"  of which {qc['n_empty']:,} are empty droplets (below the barcode-rank inflection at "
               f"{qc['empty_droplet_cut_counts']:.0f} counts); the forest was fitted on the other "
               f"{qc['n_cells'] - qc['n_empty']:,} and flags {qc['n_flagged'] - qc['n_empty']:,} of them")
     if qc["counts"]:

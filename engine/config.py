@@ -58,7 +58,7 @@ class RunConfig:
     response: str = "binary"
     screen: str = "GDSC2"
     sc_labels: str | None = None
-    label_column: str = "response"
+    label_column: str | None = "response"  # None: no labels
     seeds: int = 5
     first_seed: int = 0
     n_top_genes: int | None = None

@@ -20,11 +20,11 @@ from .model import DrugResponseModel
 from .preprocess import harmonize
 from .results import h5_safe, write_atomic
 from .tools import binary_metrics, choose_c, logistic_regression, summarize
+from .tools.embedding import neighbors_umap
 from .config import RunConfig, config_from_dict, run_name
 from .train import Cancelled, resolve_device
 
 Progress = Callable[[dict], None]
-EXACT_KNN_MAX = 50_000
 
 
 def _data_checksums(cfg: RunConfig) -> dict:
@@ -47,12 +47,7 @@ def _embed(adata: ad.AnnData, latent: np.ndarray, *, seed: int, cluster: bool) -
 
     tmp = ad.AnnData(np.zeros((latent.shape[0], 1), dtype=np.float32), obs=pd.DataFrame(index=adata.obs_names))
     tmp.obsm["X_latent"] = latent
-    # exact kNN (scikit-learn) up to EXACT_KNN_MAX cells: fast on a 64-d latent, and it avoids pynndescent's
-    # first-use numba compilation, which takes many minutes on 2 cores
-    transformer = "sklearn" if latent.shape[0] <= EXACT_KNN_MAX else "pynndescent"
-    sc.pp.neighbors(tmp, use_rep="X_latent", n_neighbors=min(15, max(2, latent.shape[0] - 1)), random_state=seed,
-                    transformer=transformer)
-    sc.tl.umap(tmp, random_state=seed)
+    neighbors_umap(tmp, use_rep="X_latent", seed=seed)
     leiden = None
     if cluster:
         sc.tl.leiden(tmp, flavor="igraph", n_iterations=2, random_state=seed, directed=False)

@@ -22,10 +22,8 @@ import numpy as np
 from . import provenance
 from .data import DataError, catalog, read_single_cell
 from .data.install import checksums
+from .tools.embedding import neighbors_umap
 from .tools.qc import isolation_forest, qc_metrics
-
-EMBED_MAX_CELLS = 50_000
-
 
 def input_checksum(source: str) -> str:
     """One sha256 for a catalog dataset (over its files' checksums) or a file."""
@@ -38,7 +36,7 @@ def input_checksum(source: str) -> str:
 def run_qc(source: str, *, contamination: str | float = "auto", threshold: float | None = None, seed: int = 0,
            embed: bool = False) -> ad.AnnData:
     """Read ``source`` (catalog id or file), compute metrics, score with the forest; optionally a UMAP."""
-    adata = read_single_cell(source, label_column="\0none")
+    adata = read_single_cell(source, label_column=None)
     adata.uns.pop("cache_key", None)
     metrics = qc_metrics(adata)
     isolation_forest(adata, metrics=metrics, contamination=contamination, threshold=threshold, seed=seed)
@@ -58,9 +56,7 @@ def embedding(adata: ad.AnnData, *, seed: int = 0) -> np.ndarray:
         sc.pp.log1p(tmp)
     sc.pp.highly_variable_genes(tmp, n_top_genes=min(2000, tmp.n_vars), subset=True)
     sc.pp.pca(tmp, n_comps=min(30, tmp.n_vars - 1, tmp.n_obs - 1), random_state=seed)
-    transformer = "sklearn" if tmp.n_obs <= EMBED_MAX_CELLS else "pynndescent"
-    sc.pp.neighbors(tmp, n_neighbors=15, random_state=seed, transformer=transformer)
-    sc.tl.umap(tmp, random_state=seed)
+    neighbors_umap(tmp, use_rep="X_pca", seed=seed)
     return tmp.obsm["X_umap"].astype(np.float32)
 
 

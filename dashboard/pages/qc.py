@@ -15,7 +15,7 @@ from dash import Input, Output, State, html, no_update
 
 from engine.data import DataError
 from engine.qc import QCDecision
-from engine.tools.qc import fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
+from engine.tools.qc import empty_mask, fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
 
 from ..auth import current_user
 from ..figures import embedding_figure, message_figure, metric_histograms, outlier_histogram
@@ -26,14 +26,13 @@ LIST_COLUMNS = ("qc_outlier_score", "total_counts", "n_genes_by_counts", "pct_co
                 "pct_counts_in_top_50_genes", "n_genes_detected")
 
 
-def counts_summary(obs: pd.DataFrame, qc: dict, threshold: float) -> dict:
-    """Live counts for a threshold: flagged, kept, empty droplets, and which metric each flagged cell stands out on."""
-    flagged = flagged_mask(obs, threshold)
-    out = {"n_cells": len(obs), "flagged": int(flagged.sum()), "kept": int((~flagged).sum())}
-    empty = obs["qc_empty"].to_numpy(bool) if "qc_empty" in obs else np.zeros(len(obs), bool)
-    out["empty"] = int(empty.sum())
+def counts_summary(obs: pd.DataFrame, qc: dict, flagged: np.ndarray) -> dict:
+    """Live counts for a threshold's ``flagged`` mask: flagged, kept, empty droplets, and which metric each
+    forest-flagged cell stands out on."""
+    empty = empty_mask(obs)
+    out = {"n_cells": len(obs), "flagged": int(flagged.sum()), "kept": int((~flagged).sum()), "empty": int(empty.sum())}
     forest = flagged & ~empty
-    reasons = main_metric(obs.loc[forest], list(qc["metrics"])) if forest.any() else pd.Series(dtype=str)
+    reasons = main_metric(obs, list(qc["metrics"]))[forest] if forest.any() else pd.Series(dtype=str)
     out["by_metric"] = {m: round(100 * n / max(1, forest.sum()), 1) for m, n in reasons.value_counts().items()}
     if qc.get("counts"):
         out["fixed_cutoffs"] = int(fixed_cutoff_flags(obs).sum())
@@ -94,16 +93,15 @@ def register(app, qc_store, cfg: dict) -> None:
             return "", empty, empty, empty, *([[]] * 6)
         adata, qc = opened(name)
         obs = adata.obs
-        c = counts_summary(obs, qc, threshold)
+        flagged, empty = flagged_mask(obs, threshold), empty_mask(obs)
+        c = counts_summary(obs, qc, flagged)
         lines = [html.Div(f"flagged {c['flagged']:,} / kept {c['kept']:,} of {c['n_cells']:,}", id="qc-flag-count")]
         if c["empty"]:
             lines.append(html.Div(f"of the flagged, {c['empty']:,} are empty droplets"))
         lines += [html.Div(f"{m.replace('_', ' ')}: {p}% of forest flags") for m, p in c["by_metric"].items()]
         if "fixed_cutoffs" in c:
             lines.append(html.Div(f"scanpy's fixed cut-offs would flag {c['fixed_cutoffs']:,}"))
-        flagged = flagged_mask(obs, threshold)
         status = np.where(flagged, "flagged", "kept").astype(object)
-        empty = obs["qc_empty"].to_numpy(bool) if "qc_empty" in obs else np.zeros(len(obs), bool)
         status[empty] = "empty droplet"
         umap = (embedding_figure(adata.obsm["X_umap"], status, categorical=True, color_label="QC",
                                  uirevision=name, point_size=4)

@@ -17,7 +17,7 @@ from engine import provenance
 from engine.data import DataError, catalog, drug_names
 from engine.data.drugs import match_drug
 from engine.data.validate import check_single_cell, label_candidates
-from engine.jobs import follow, remove_partial_output, spawn
+from engine.jobs import follow, recover_dead_jobs, spawn
 from engine.config import RunConfig, TrainConfig, _slug, run_name
 from engine.qc import list_decisions
 
@@ -108,8 +108,9 @@ def register(app, registry, cfg: dict, qc_store) -> None:
         from dash import ctx
 
         user = current_user()
+        new_upload = ctx.triggered_id == "train-upload-payload"
         try:
-            if ctx.triggered_id == "train-upload-payload":
+            if new_upload:
                 if payload.get("error"):
                     raise UploadError(payload["error"])
                 path = save_upload(payload["contents"], payload["name"], upload_root=upload_root, user=user,
@@ -123,8 +124,9 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                 options = no_update
             summary = check_single_cell(path, label_column=label_column)
         except (UploadError, DataError) as exc:
-            keep = no_update if ctx.triggered_id == "train-label-column" else None
-            return _alert(str(exc), id_="upload-error"), keep, no_update if keep is no_update else [], None
+            alert = _alert(str(exc), id_="upload-error")
+            # a failed new upload is forgotten; a failed label check keeps the upload and the chosen column
+            return (alert, None, [], None) if new_upload else (alert, no_update, no_update, no_update)
         text = (f"{path.name.split('_', 1)[1]}: {summary['cells']:,} cells, {summary['genes']:,} genes, "
                 f"{summary['shared_genes']:,} shared with GDSC")
         if "labels" in summary:
@@ -155,7 +157,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                     raise DataError("Upload a single-cell .h5ad first (or choose a catalog dataset)")
                 path = resolve_upload(upload_root, user, token)
                 check_single_cell(path, label_column=label_column)
-                sc_source, labels = str(path), label_column or "\0no-labels"
+                sc_source, labels = str(path), label_column or None
             qc_path = None
             if qc_name:
                 known = {d["name"]: d["path"] for d in list_decisions(qc_store.decisions, source=sc_source)}
@@ -213,5 +215,5 @@ def register(app, registry, cfg: dict, qc_store) -> None:
 
     @app.callback(Output("jobs-table", "data"), Input("jobs-refresh", "n_intervals"), Input("train-job-final", "data"))
     def jobs(*_):
-        registry.recover(on_failed=lambda job: remove_partial_output(results_dir, job["name"]))
+        recover_dead_jobs(registry, results_dir=results_dir)
         return job_rows(registry.list(owner=current_user()))

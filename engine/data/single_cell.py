@@ -74,7 +74,8 @@ def _check_values(adata: ad.AnnData, *, path) -> None:
         raise DataError(f"Expression holds {n_bad} NaN or infinite values; clean or impute them first", path=path)
 
 
-def _is_counts(X) -> bool:
+def is_counts(X) -> bool:
+    """Whether X looks like raw counts (non-negative integers, judged on up to 200,000 stored values)."""
     data = X.data if sp.issparse(X) else np.asarray(X)
     sample = data[: 200_000]
     return bool(sample.size) and bool((sample >= 0).all()) and bool(np.allclose(sample, np.round(sample)))
@@ -116,7 +117,7 @@ def _read_counts_table(paths: list[Path], *, chunk_genes: int = 2000) -> ad.AnnD
     return parts[0] if len(parts) == 1 else ad.concat(parts, join="outer", fill_value=0)
 
 
-def _read_path(path: Path, label_column: str) -> tuple[ad.AnnData, str]:
+def _read_path(path: Path, label_column: str | None) -> tuple[ad.AnnData, str]:
     if path.is_dir():
         import scanpy as sc
 
@@ -182,8 +183,11 @@ def _write_cache(ds, adata: ad.AnnData) -> None:
 
 
 def read_single_cell(source: str | Path, *, label_table: str | Path | None = None,
-                     label_column: str = "response") -> ad.AnnData:
-    """Read single-cell data from a catalog id or a file; see the module docstring."""
+                     label_column: str | None = "response") -> ad.AnnData:
+    """Read single-cell data from a catalog id or a file; see the module docstring.
+
+    ``label_column=None`` reads no labels from a file (catalog sets use the catalog's label column).
+    """
     if isinstance(source, str) and is_dataset_id(source):
         ds = get(source)
         if ds.kind != "single_cell":
@@ -207,7 +211,7 @@ def read_single_cell(source: str | Path, *, label_table: str | Path | None = Non
         adata = _to_symbols(adata, path=where)
     if label_table is not None:
         adata = join_labels(adata, label_table, label_column=label_column)
-    counts = _is_counts(adata.X)
+    counts = is_counts(adata.X)
     if counts:
         adata.layers["counts"] = adata.X.copy()
     info.update(format=fmt, counts=counts, n_cells=adata.n_obs, n_genes=adata.n_vars,

@@ -5,15 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import anndata as ad
-import pandas as pd
 
 from .bulk import bulk_genes
 from .errors import DataError
 from .genes import MIN_SHARED_GENES
 from .single_cell import labels_to_binary, read_single_cell
-
-NO_LABEL_COLUMN = "\0no-labels"
-
 
 def label_candidates(path: str | Path) -> list[str]:
     """``obs`` columns that hold binary labels (1/0, True/False, sensitive/resistant), for a picker."""
@@ -40,12 +36,10 @@ def check_single_cell(path: str | Path, *, label_column: str | None = None, bulk
     path = Path(path)
     if path.suffix.lower() != ".h5ad":
         raise DataError("Uploads must be AnnData files ending in .h5ad", path=path)
-    if label_column:
-        obs = ad.read_h5ad(path, backed="r").obs if path.exists() else pd.DataFrame()
-        if path.exists() and label_column not in obs.columns:
-            raise DataError(f"No label column {label_column!r} in obs; columns: {', '.join(map(str, obs.columns)) or 'none'}",
-                            path=path)
-    cells = read_single_cell(path, label_column=label_column or NO_LABEL_COLUMN)
+    cells = read_single_cell(path, label_column=label_column or None)
+    if label_column and label_column not in cells.obs.columns:
+        raise DataError(f"No label column {label_column!r} in obs; columns: "
+                        f"{', '.join(map(str, cells.obs.columns)) or 'none'}", path=path)
     genes = set(bulk_genes(bulk))
     shared = sum(g in genes for g in cells.var_names)
     if shared < min_shared:

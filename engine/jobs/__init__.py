@@ -5,6 +5,6 @@ or a Celery worker); it never imports the dashboard.
 """
 
 from .registry import STATUSES, JobRegistry
-from .runner import execute, follow, remove_partial_output, spawn
+from .runner import execute, follow, recover_dead_jobs, remove_partial_output, spawn
 
-__all__ = ["STATUSES", "JobRegistry", "execute", "follow", "remove_partial_output", "spawn"]
+__all__ = ["STATUSES", "JobRegistry", "execute", "follow", "recover_dead_jobs", "remove_partial_output", "spawn"]

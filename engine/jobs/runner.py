@@ -36,6 +36,11 @@ def remove_partial_output(results_dir: str | Path, name: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def recover_dead_jobs(registry: JobRegistry, *, results_dir: str | Path) -> list[str]:
+    """Fail the jobs whose process died (see :meth:`JobRegistry.recover`) and remove their partial output."""
+    return registry.recover(on_failed=lambda job: remove_partial_output(results_dir, job["name"]))
+
+
 def _heartbeat_thread(registry: JobRegistry, job_id: str, stop: threading.Event) -> threading.Thread:
     def beat():
         while not stop.wait(HEARTBEAT_SECONDS):
@@ -70,8 +75,9 @@ def execute(registry: JobRegistry, job_id: str, *, results_dir: str | Path, max_
         registry.heartbeat(job_id)
         time.sleep(POLL_SECONDS)
 
-    from ..pipeline import config_from_dict, run  # the engine's heavy imports happen in the process that trains
-    from ..train import Cancelled
+    # the engine's heavy imports (torch, scanpy) happen here, in the process that trains
+    from ..pipeline import config_from_dict, run
+    from ..train import Cancelled, resolve_device
 
     stop = threading.Event()
     _heartbeat_thread(registry, job_id, stop)
@@ -80,8 +86,6 @@ def execute(registry: JobRegistry, job_id: str, *, results_dir: str | Path, max_
         wanted = config.pop("analyse", True)
         analyse = wanted if analyse is None else analyse
         cfg = config_from_dict({**config, "out": str(results_dir), "name": job["name"]})
-        from ..train import resolve_device  # the device is chosen here, in the process that trains
-
         registry.heartbeat(job_id, device=str(resolve_device(cfg.train.device)))
 
         def progress(event: dict) -> None:

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..data.single_cell import is_counts
+
 COUNT_METRICS = ("log1p_total_counts", "log1p_n_genes_by_counts", "pct_counts_in_top_50_genes", "pct_counts_mt",
                  "pct_counts_ribo", "genes_per_count")
 NORMALISED_METRICS = ("n_genes_detected", "mean_expression", "sd_expression")
@@ -22,10 +24,15 @@ NORMALISED_LIMITS = ("no raw counts: library size, mitochondrial and ribosomal f
 FIXED_CUTOFFS = {"min_genes": 200, "max_genes": 2500, "max_pct_mt": 5.0}
 
 
-def is_counts(X) -> bool:
-    data = X.data if sp.issparse(X) else np.asarray(X)
-    sample = data[:200_000]
-    return bool(sample.size) and bool((sample >= 0).all()) and bool(np.allclose(sample, np.round(sample)))
+def empty_mask(obs: pd.DataFrame) -> np.ndarray:
+    """Barcodes marked as empty droplets (none when the input had no counts)."""
+    return obs["qc_empty"].to_numpy(bool) if "qc_empty" in obs else np.zeros(len(obs), bool)
+
+
+def robust_z(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(values - median) / IQR, both taken over the ``reference`` rows (a boolean mask)."""
+    ref = values[reference]
+    return (values - np.nanmedian(ref, 0)) / (np.nanpercentile(ref, 75, 0) - np.nanpercentile(ref, 25, 0) + 1e-9)
 
 
 def qc_metrics(adata: ad.AnnData, *, layer: str | None = None) -> list[str]:
@@ -76,7 +83,7 @@ def empty_droplet_cut(total_counts: np.ndarray, *, lower: float = 100.0) -> floa
 
 
 def empty_droplets(adata: ad.AnnData, *, lower: float = 100.0) -> int:
-    """Mark barcodes below the barcode-rank knee as empty (``obs['qc_empty']``); counts only. Returns how many."""
+    """Mark barcodes below the barcode-rank inflection as empty (``obs['qc_empty']``); counts only. Returns how many."""
     cut = empty_droplet_cut(adata.obs["total_counts"].to_numpy(), lower=lower)
     adata.obs["qc_empty"] = adata.obs["total_counts"].to_numpy() < cut
     adata.uns.setdefault("qc_input", {})["empty_droplet_cut_counts"] = cut
@@ -97,10 +104,8 @@ def isolation_forest(adata: ad.AnnData, *, metrics: list[str] | None = None, con
     usable = qc_metrics(adata) if metrics is None else list(metrics)
     if not usable:
         raise ValueError("no QC metric varies across cells: nothing to score")
-    fit = ~adata.obs["qc_empty"].to_numpy(bool) if "qc_empty" in adata.obs else np.ones(adata.n_obs, bool)
-    Z = adata.obs[usable].to_numpy(float)
-    ref = Z[fit]
-    Z = (Z - np.nanmedian(ref, 0)) / (np.nanpercentile(ref, 75, 0) - np.nanpercentile(ref, 25, 0) + 1e-9)
+    fit = ~empty_mask(adata.obs)
+    Z = robust_z(adata.obs[usable].to_numpy(float), fit)
     if contamination != "auto":
         contamination = float(contamination)
         if not 0 < contamination <= 0.5:
@@ -125,16 +130,13 @@ def flag(adata: ad.AnnData, *, threshold: float) -> int:
 
 
 def flagged_mask(obs: pd.DataFrame, threshold: float) -> np.ndarray:
-    out = obs["qc_outlier_score"].to_numpy() > threshold
-    if "qc_empty" in obs:
-        out |= obs["qc_empty"].to_numpy(bool)
-    return out
+    return (obs["qc_outlier_score"].to_numpy() > threshold) | empty_mask(obs)
 
 
 def main_metric(obs: pd.DataFrame, metrics: list[str]) -> pd.Series:
-    """For each cell, the metric on which it is most extreme (largest |robust z|): why a cell stands out."""
-    Z = obs[metrics].to_numpy(float)
-    Z = np.abs((Z - np.nanmedian(Z, 0)) / (np.nanpercentile(Z, 75, 0) - np.nanpercentile(Z, 25, 0) + 1e-9))
+    """For each cell, the metric on which it is most extreme (largest |robust z| against the cells the forest
+    was fitted on, i.e. the non-empty ones): why a cell stands out."""
+    Z = np.abs(robust_z(obs[metrics].to_numpy(float), ~empty_mask(obs)))
     return pd.Series(np.asarray(metrics)[np.nanargmax(np.nan_to_num(Z, nan=-1), 1)], index=obs.index)
 
 
@@ -153,8 +155,7 @@ def qc_lists(obs: pd.DataFrame, *, threshold: float, n: int = 10) -> dict[str, p
 
     Empty droplets are left out: they are flagged whatever the threshold, and there is nothing to review.
     """
-    if "qc_empty" in obs:
-        obs = obs[~obs["qc_empty"].to_numpy(bool)]
+    obs = obs[~empty_mask(obs)]
     score = obs["qc_outlier_score"]
     flagged = obs[score.to_numpy() > threshold].sort_values("qc_outlier_score", ascending=False).head(n)
     border = obs.iloc[np.argsort(np.abs(score.to_numpy() - threshold))[:n]].sort_values("qc_outlier_score")
