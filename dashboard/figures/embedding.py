@@ -1,9 +1,16 @@
-"""Embedding scatter (UMAP) coloured by a continuous or categorical value, with a highlighted selection."""
+"""Embedding scatter (UMAP) coloured by a continuous or categorical value, with a highlighted selection.
+
+Inputs are validated here (``_validate``); the figure itself is assembled without plotly's per-property
+validation, which costs more than the rest of the build for 100k points and checks nothing these fixed
+trace definitions could get wrong (the tests build every variant).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 from ._validate import as_coords, as_mask, same_length
 
@@ -12,21 +19,85 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 NAMED_COLOURS = {"sensitive": "#2166ac", "resistant": "#b2182b", "TP": "#2166ac", "TN": "#b2182b",
                  "FP": "#f4a582", "FN": "#92c5de", "unknown": "#bbbbbb",
                  "kept": "#2c7fb8", "flagged": "#d95f0e", "empty droplet": "#cccccc"}
+# Above this many points a continuous colour is drawn as COLOUR_LEVELS traces of one colour each: plotly.js
+# parses a per-point colour array point by point (about 0.6 s for 100k points in a browser without a GPU), while
+# 64 levels are more than the eye separates on a colour scale. Hover then shows the level's range.
+EXACT_COLOUR_MAX = 5_000
+COLOUR_LEVELS = 64
+# the look of plotly's "plotly_white" template where an embedding shows it (no axes): a template name is
+# expanded by plotly's validation, which these figures skip, and a full template costs plotly.js time to apply
+PLAIN_WHITE = {"plot_bgcolor": "white", "paper_bgcolor": "white", "font": {"color": "#2a3f5f"},
+               "hoverlabel": {"align": "left"}}
+MARKER = {"size": 5, "opacity": 0.85}
+UNSELECTED = {"marker": {"opacity": 0.12}}
 
 
-def _base_layout(fig: go.Figure, *, title: str, uirevision, height: int) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0.01, "font": {"size": 14}}, height=height, dragmode="lasso",
-                      margin={"l": 10, "r": 10, "t": 36, "b": 10}, uirevision=uirevision, template="plotly_white",
-                      legend={"itemsizing": "constant"})
-    fig.update_xaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, title=None, showgrid=False, zeroline=False, scaleanchor="x")
-    return fig
+def _points(c: np.ndarray, idx, *, mask, ids, colour, hover: str, **extra) -> dict:
+    """One scattergl trace of the points ``idx`` (all when None)."""
+    sub = slice(None) if idx is None else idx
+    m = None if mask is None else mask[sub]
+    return {"type": "scattergl", "mode": "markers", "x": c[sub, 0], "y": c[sub, 1],
+            "customdata": None if ids is None else ids[sub], "marker": {**MARKER, "color": colour},
+            "selectedpoints": None if m is None else np.flatnonzero(m), "unselected": UNSELECTED,
+            "hovertemplate": hover + "<extra></extra>", **extra}
+
+
+def _categorical(c, values, *, mask, ids, color_label: str) -> list[dict]:
+    codes, cats = pd.factorize(pd.Series(values).astype(str), sort=False)
+    order = sorted(range(len(cats)), key=lambda i: (not cats[i].isdigit(), int(cats[i]) if cats[i].isdigit() else cats[i]))
+    return [_points(c, np.flatnonzero(codes == i), mask=mask, ids=ids, name=cats[i],
+                    colour=NAMED_COLOURS.get(cats[i], PALETTE[rank % len(PALETTE)]), hover=f"{color_label}: {cats[i]}")
+            for rank, i in enumerate(order)]
+
+
+def _colour_bar(color_label: str) -> dict:
+    return {"title": {"text": color_label}, "thickness": 12}
+
+
+def _continuous(c, v, *, mask, ids, colorscale: str, cmin, cmax, color_label: str) -> list[dict]:
+    if len(v) <= EXACT_COLOUR_MAX:
+        marker_colour = {"color": v, "colorscale": colorscale, "cmin": cmin, "cmax": cmax,
+                         "colorbar": _colour_bar(color_label)}
+        trace = _points(c, None, mask=mask, ids=ids, colour=None, hover=f"{color_label}: %{{marker.color:.3f}}",
+                        showlegend=False)
+        trace["marker"].update(marker_colour)
+        return [trace]
+    finite = np.isfinite(v)
+    lo = float(cmin) if cmin is not None else (float(v[finite].min()) if finite.any() else 0.0)
+    hi = float(cmax) if cmax is not None else (float(v[finite].max()) if finite.any() else 1.0)
+    hi = hi if hi > lo else lo + 1.0
+    level = np.full(len(v), -1)
+    level[finite] = np.clip(((v[finite] - lo) / (hi - lo) * COLOUR_LEVELS).astype(int), 0, COLOUR_LEVELS - 1)
+    edges = np.linspace(lo, hi, COLOUR_LEVELS + 1)
+    colours = sample_colorscale(colorscale, (np.arange(COLOUR_LEVELS) + 0.5) / COLOUR_LEVELS)
+    order = np.argsort(level, kind="stable")
+    bounds = np.searchsorted(level[order], np.arange(-1, COLOUR_LEVELS + 1))
+    traces = []
+    for k in range(-1, COLOUR_LEVELS):
+        idx = order[bounds[k + 1]:bounds[k + 2]]
+        if len(idx):
+            colour, text = (NAMED_COLOURS["unknown"], "no value") if k < 0 else \
+                (colours[k], f"{edges[k]:.3g} to {edges[k + 1]:.3g}")
+            traces.append(_points(c, idx, mask=mask, ids=ids, colour=colour, hover=f"{color_label}: {text}",
+                                  showlegend=False))
+    # the colour bar: an empty trace that carries the scale
+    traces.append({"type": "scattergl", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
+                   "hoverinfo": "skip", "marker": {"color": [lo, hi], "colorscale": colorscale, "cmin": lo, "cmax": hi,
+                                                   "showscale": True,
+                                                   "colorbar": _colour_bar(color_label)}})
+    return traces
+
+
+def embedding_layout(*, title: str, uirevision, height: int) -> dict:
+    axis = {"showticklabels": False, "title": None, "showgrid": False, "zeroline": False}
+    return {"title": {"text": title, "x": 0.01, "font": {"size": 14}}, "height": height, "dragmode": "lasso",
+            "margin": {"l": 10, "r": 10, "t": 36, "b": 10}, "uirevision": uirevision, **PLAIN_WHITE,
+            "legend": {"itemsizing": "constant"}, "xaxis": axis, "yaxis": {**axis, "scaleanchor": "x"}}
 
 
 def embedding_figure(coords, values, *, categorical: bool, selected=None, title: str = "",
-                     color_label: str = "", uirevision=None, point_size: float = 5,
-                     colorscale: str = "RdBu", cmin: float | None = None, cmax: float | None = None,
-                     customdata=None) -> go.Figure:
+                     color_label: str = "", uirevision=None, colorscale: str = "RdBu",
+                     cmin: float | None = None, cmax: float | None = None, customdata=None) -> go.Figure:
     """WebGL scatter of ``coords`` (n x 2) coloured by ``values`` (n).
 
     ``selected`` (bool mask of n) dims the other points; optional ``customdata`` (n values) travels with each point.
@@ -37,26 +108,10 @@ def embedding_figure(coords, values, *, categorical: bool, selected=None, title:
     same_length(n, values=values, customdata=customdata)
     mask = as_mask(selected, n)
     ids = None if customdata is None else np.asarray(customdata)
-    fig = go.Figure()
-    marker = {"size": point_size, "opacity": 0.85}
-    unselected = {"marker": {"opacity": 0.12}}
     if categorical:
-        cats = [str(v) for v in values]
-        order = sorted(set(cats), key=lambda s: (not s.isdigit(), int(s) if s.isdigit() else s))
-        arr = np.asarray(cats)
-        for i, cat in enumerate(order):
-            idx = np.flatnonzero(arr == cat)
-            fig.add_trace(go.Scattergl(
-                x=c[idx, 0], y=c[idx, 1], mode="markers", name=cat, customdata=None if ids is None else ids[idx],
-                marker={**marker, "color": NAMED_COLOURS.get(cat, PALETTE[i % len(PALETTE)])},
-                selectedpoints=None if mask is None else np.flatnonzero(mask[idx]), unselected=unselected,
-                hovertemplate=f"{color_label}: {cat}<extra></extra>"))
+        traces = _categorical(c, values, mask=mask, ids=ids, color_label=color_label)
     else:
-        v = values.astype(np.float32)
-        fig.add_trace(go.Scattergl(
-            x=c[:, 0], y=c[:, 1], mode="markers", customdata=ids, showlegend=False,
-            marker={**marker, "color": v, "colorscale": colorscale, "cmin": cmin, "cmax": cmax,
-                    "colorbar": {"title": {"text": color_label}, "thickness": 12}},
-            selectedpoints=None if mask is None else np.flatnonzero(mask), unselected=unselected,
-            hovertemplate=f"{color_label}: %{{marker.color:.3f}}<extra></extra>"))
-    return _base_layout(fig, title=title, uirevision=uirevision, height=420)
+        traces = _continuous(c, values.astype(np.float32), mask=mask, ids=ids, colorscale=colorscale, cmin=cmin,
+                             cmax=cmax, color_label=color_label)
+    return go.Figure(data=traces, layout=embedding_layout(title=title, uirevision=uirevision, height=420),
+                     _validate=False)

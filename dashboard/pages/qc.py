@@ -104,7 +104,7 @@ def register(app, qc_store, cfg: dict) -> None:
         status = np.where(flagged, "flagged", "kept").astype(object)
         status[empty] = "empty droplet"
         umap = (embedding_figure(adata.obsm["X_umap"], status, categorical=True, color_label="QC",
-                                 uirevision=name, point_size=4)
+                                 uirevision=name)
                 if "X_umap" in adata.obsm else message_figure("this QC result has no UMAP (run qc with --embed)"))
         lists = qc_lists(obs, threshold=threshold)
         cols = [k for k in LIST_COLUMNS if k in obs]

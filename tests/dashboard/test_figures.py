@@ -25,6 +25,32 @@ def test_embedding_categorical_has_one_trace_per_category_with_selection_within_
     assert len(f.data[2].selectedpoints) == 0
 
 
+def test_embedding_large_continuous_is_drawn_in_colour_levels_covering_every_cell_once():
+    from dashboard.figures.embedding import COLOUR_LEVELS, EXACT_COLOUR_MAX
+
+    n = EXACT_COLOUR_MAX + 1000
+    rng = np.random.default_rng(1)
+    xy = rng.normal(size=(n, 2)).astype(np.float32)
+    values = rng.random(n)
+    values[:3] = np.nan
+    mask = rng.random(n) < 0.25
+    f = fig.embedding_figure(xy, values, categorical=False, selected=mask, cmin=0.0, cmax=1.0, color_label="score",
+                             customdata=np.arange(n))
+    points, bar = f.data[:-1], f.data[-1]
+    assert bar.marker.showscale and bar.marker.colorscale and len(points) <= COLOUR_LEVELS + 1
+    ids = np.concatenate([np.asarray(t.customdata) for t in points])
+    assert sorted(ids) == list(range(n))  # every cell drawn exactly once
+    assert {t.marker.color for t in points} >= {"#bbbbbb"}  # the NaN cells, grey
+    selected = np.concatenate([np.asarray(t.customdata)[np.asarray(t.selectedpoints, int)] for t in points])
+    assert sorted(selected) == list(np.flatnonzero(mask))
+    # each level holds only the values in its range, stated in the hover text
+    t = next(t for t in points if t.marker.color != "#bbbbbb")
+    lo, hi = (float(v) for v in t.hovertemplate.split(": ")[1].split("<")[0].split(" to "))
+    v = values[np.asarray(t.customdata)]
+    assert lo - 1e-3 <= v.min() and v.max() <= hi + 1e-3
+    assert f.layout.plot_bgcolor == "white"
+
+
 @pytest.mark.parametrize("bad", [dict(coords=np.zeros((5, 3)), values=np.zeros(5)),
                                  dict(coords=np.zeros((5, 2)), values=np.zeros(4)),
                                  dict(coords=np.zeros((5, 2)), values=np.zeros(5), selected=np.zeros(3, bool))])
