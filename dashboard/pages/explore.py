@@ -16,7 +16,8 @@ from engine.data import DataError
 from .. import figures as fig
 from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
-from .explore_layout import layout, run_options  # noqa: F401  (the page's layout lives beside its callbacks)
+from .explore_layout import layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
+from .explore_umap import umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -109,7 +110,8 @@ def register(app, store, cache) -> None:
         return [{"label": g, "value": g} for g in hits]
 
     @app.callback(Output("color-by", "value"), Output("gene", "value"),
-                  Input("attr-table", "active_cell"), Input("gene", "value"), State("attr-table", "derived_viewport_data"))
+                  Input("attr-table", "active_cell"), Input("gene", "value"), State("attr-table", "derived_viewport_data"),
+                  prevent_initial_call=True)
     def colour_by_gene(active, gene, rows):
         if ctx.triggered_id == "attr-table":
             if not active or not rows:
@@ -137,9 +139,12 @@ def register(app, store, cache) -> None:
         prevent_initial_call=True,
     )
 
+    # the DEG list on show, in a store that exists before the linked panels are mounted
+    app.clientside_callback("function(v) { return v; }", Output("deg-list-shown", "data"), Input("deg-list", "value"))
+
     @app.callback(Output("selection", "data"),
                   Input("raw-selection", "data"), Input("clear-selection", "n_clicks"), Input("run-picker", "value"),
-                  State("session-id", "data"), State("deg-list", "value"))
+                  State("session-id", "data"), State("deg-list-shown", "data"), prevent_initial_call=True)
     def update_selection(raw, _, path, session, deg_list):
         if ctx.triggered_id != "raw-selection" or not raw:
             return None  # the clear button, a new run, or the first load
@@ -151,35 +156,41 @@ def register(app, store, cache) -> None:
         return sel.save(cache, session, run.path, raw["source"], mask)
 
     @app.callback(Output("umap", "figure"), Input("run-picker", "value"), Input("color-by", "value"),
-                  Input("gene", "value"), Input("selection", "data"), State("session-id", "data"))
+                  Input("gene", "value"), Input("selection", "data"), State("session-id", "data"),
+                  prevent_initial_call=True)  # the layout holds the first figure
     def umap(path, color_by, gene, selection, session):
         run = open_run(path)
-        coords = run.obsm("X_umap")
-        if coords is None:
-            return fig.message_figure("No UMAP in this file (obsm['X_umap'] missing)")
-        d = run.display_index
-        mask = current_mask(run, session, selection)
-        kw = {"categorical": False, "colorscale": "RdBu", "cmin": 0.0, "cmax": 1.0}
-        if color_by == "gene":
-            if not gene:
-                return fig.message_figure("Pick a gene in the search box to colour by its expression")
-            values, label, kw = run.gene(gene), gene, {"categorical": False, "colorscale": "Viridis"}
-        elif color_by == "label":
-            if run.labels is None:
-                return fig.message_figure("This run has no single-cell labels")
-            values = np.where(np.isnan(run.labels), "unknown", np.where(run.labels == 1, "sensitive", "resistant"))
-            label, kw = "true label", {"categorical": True}
-        elif color_by in ("predicted", "leiden"):
-            values, label, kw = run.obs(color_by), color_by, {"categorical": True}
-        else:
-            values, label = run.obs("sensitivity_score"), "sensitivity score"
-        if values is None:
-            return fig.message_figure(f"obs['{color_by}'] is missing from this file")
-        return fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
-                                    color_label=label, uirevision=path, title=f"UMAP: {label}", **kw)
+        return umap_figure(run, color_by=color_by, gene=gene, mask=current_mask(run, session, selection))
+
+    # Runs in the browser: the other panels get the run only once the main UMAP has been drawn, so that on a
+    # first view the UMAP does not share the browser's (and the server's) time with six more figures.
+    app.clientside_callback(
+        """
+        function(figure, path, shown) {
+            if (!path || path === shown) { return dash_clientside.no_update; }
+            return new Promise(function(resolve) {
+                const t0 = Date.now();
+                (function wait() {
+                    const g = document.querySelector('#umap .js-plotly-plot');
+                    if ((g && g._fullData && g._fullData.length) || Date.now() - t0 > 4000) {
+                        setTimeout(function() { resolve(path); }, 0);
+                    } else { requestAnimationFrame(wait); }
+                })();
+            });
+        }
+        """,
+        Output("panels-run", "data"), Input("umap", "figure"), State("run-picker", "value"), State("panels-run", "data"),
+    )
+
+    @app.callback(Output("mis-body", "children"), Output("linked-panels", "children"), Input("panels-run", "data"),
+                  State("linked-panels", "children"))
+    def mount_linked_panels(path, mounted):
+        if not path or mounted:
+            raise PreventUpdate
+        return linked_panels()
 
     @app.callback(Output("mis-umap", "figure"), Output("confusion", "figure"), Output("class-metrics", "children"),
-                  Input("run-picker", "value"), Input("threshold", "value"), Input("selection", "data"),
+                  Input("panels-run", "data"), Input("threshold", "value"), Input("selection", "data"),
                   State("session-id", "data"))
     def mispredictions(path, threshold, selection, session):
         run = open_run(path)
@@ -199,7 +210,7 @@ def register(app, store, cache) -> None:
         return umap_fig, fig.confusion_figure(fig.confusion_counts(within), title=title), _table(report)
 
     @app.callback(Output("scores-scatter", "figure"), Output("scores-violin", "figure"),
-                  Input("run-picker", "value"), Input("selection", "data"), State("session-id", "data"))
+                  Input("panels-run", "data"), Input("selection", "data"), State("session-id", "data"))
     def gene_scores(path, selection, session):
         run = open_run(path)
         s, r = run.obs("sensitive_score_predicted"), run.obs("resistant_score_predicted")
@@ -225,7 +236,7 @@ def register(app, store, cache) -> None:
         return scatter, violin
 
     @app.callback(Output("deg-scatter", "figure"), Output("deg-null", "figure"),
-                  Input("run-picker", "value"), Input("deg-list", "value"), Input("selection", "data"),
+                  Input("panels-run", "data"), Input("deg-list", "value"), Input("selection", "data"),
                   State("session-id", "data"))
     def deg_correlation(path, which, selection, session):
         run = open_run(path)
@@ -244,7 +255,7 @@ def register(app, store, cache) -> None:
         return scatter, null
 
     @app.callback(Output("pre-umap", "figure"), Output("post-umap", "figure"), Output("metrics-table", "children"),
-                  Input("run-picker", "value"), Input("selection", "data"), State("session-id", "data"))
+                  Input("panels-run", "data"), Input("selection", "data"), State("session-id", "data"))
     def pre_post(path, selection, session):
         run = open_run(path)
         mask = current_mask(run, session, selection)
@@ -270,7 +281,7 @@ def register(app, store, cache) -> None:
                               _table(pd.DataFrame.from_dict(rows, orient="index"), index_name="model")])
         return figs[0], figs[1], table
 
-    @app.callback(Output("attr-table", "data"), Output("attr-table", "columns"), Input("run-picker", "value"))
+    @app.callback(Output("attr-table", "data"), Output("attr-table", "columns"), Input("panels-run", "data"))
     def attribution_table(path):
         run = open_run(path)
         table = run.uns("attribution")
@@ -281,28 +292,40 @@ def register(app, store, cache) -> None:
         df[cols[2:]] = df[cols[2:]].astype(float).map(lambda v: float(f"{v:.4g}"))
         return df.to_dict("records"), [{"name": c.replace("_", " "), "id": c} for c in cols]
 
-    @app.callback(Output("selection-info", "children"), Output("selection-metrics", "children"),
-                  Output("sel-deg-table", "data"), Output("sel-deg-table", "columns"),
-                  Input("run-picker", "value"), Input("selection", "data"), Input("threshold", "value"),
+    @app.callback(Output("selection-info", "children"), Input("run-picker", "value"), Input("selection", "data"),
                   State("session-id", "data"))
+    def selection_info(path, selection, session):
+        run = open_run(path)
+        mask = current_mask(run, session, selection)
+        return "no selection" if mask is None else f"{int(mask.sum()):,} of {run.n:,} cells"
+
+    @app.callback(Output("selection-metrics", "children"), Input("panels-run", "data"), Input("selection", "data"),
+                  Input("threshold", "value"), State("session-id", "data"))
     def selection_summary(path, selection, threshold, session):
         run = open_run(path)
         mask = current_mask(run, session, selection)
         if mask is None:
-            return "no selection", html.Small("Box- or lasso-select cells in any panel."), [], []
-        info = f"{int(mask.sum()):,} of {run.n:,} cells"
-        if run.labels is not None:
-            m = selection_metrics(run.labels, run.obs("sensitivity_score"), threshold=threshold, mask=mask)
-            metrics = _table(pd.DataFrame({k: [round(v, 3)] for k, v in m.items()}, index=["selection"]))
-        else:
-            metrics = html.Small("no labels: metrics need labels")
+            return html.Small("Box- or lasso-select cells in any panel.")
+        if run.labels is None:
+            return html.Small("no labels: metrics need labels")
+        m = selection_metrics(run.labels, run.obs("sensitivity_score"), threshold=threshold, mask=mask)
+        return _table(pd.DataFrame({k: [round(v, 3)] for k, v in m.items()}, index=["selection"]))
+
+    @app.callback(Output("sel-deg-table", "data"), Output("sel-deg-table", "columns"), Output("sel-deg-note", "children"),
+                  Input("panels-run", "data"), Input("selection", "data"), State("session-id", "data"))
+    def selection_degs(path, selection, session):
+        """Selection vs rest DEGs: its own callback, so the other panels do not wait for it."""
+        run = open_run(path)
+        mask = current_mask(run, session, selection)
+        if mask is None:
+            return [], [], ""
         try:
             df = selection_vs_rest(run.expression.X, mask, genes=run.genes, moments=run.gene_moments).head(200)
         except ValueError as exc:
-            return info, [metrics, html.Small(str(exc))], [], []
+            return [], [], str(exc)
         df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
         cols = ["gene", "t", "log2fc", "pval_adj"]
-        return info, metrics, df[cols].to_dict("records"), [{"name": c, "id": c} for c in cols]
+        return df[cols].to_dict("records"), [{"name": c, "id": c} for c in cols], ""
 
     @app.callback(Output("download-deg", "data"), Input("download-deg-button", "n_clicks"),
                   State("run-picker", "value"), State("selection", "data"), State("session-id", "data"),

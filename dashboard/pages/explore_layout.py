@@ -8,11 +8,10 @@ from pathlib import Path
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
-COLOR_BY = [{"label": "sensitivity score", "value": "sensitivity_score"},
-            {"label": "predicted label", "value": "predicted"},
-            {"label": "true label", "value": "label"},
-            {"label": "Leiden cluster", "value": "leiden"},
-            {"label": "gene expression", "value": "gene"}]
+from engine.data import DataError
+
+from .explore_umap import COLOR_BY, umap_figure
+
 TABLE_STYLE = {"style_table": {"overflowX": "auto"}, "style_cell": {"fontSize": 12, "padding": "2px 6px"},
                "style_header": {"fontWeight": "bold"}}
 
@@ -21,8 +20,20 @@ def _card(title: str, body, *, width: int = 6) -> dbc.Col:
     return dbc.Col(dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="mb-3 h-100"), lg=width)
 
 
-def _graph(id_: str) -> dcc.Loading:
-    return dcc.Loading(dcc.Graph(id=id_, config={"displaylogo": False, "scrollZoom": True}), type="dot", delay_show=300)
+def _graph(id_: str, figure=None, *, height: int | None = None) -> dcc.Loading:
+    graph = dcc.Graph(id=id_, config={"displaylogo": False, "scrollZoom": True}, **({} if figure is None else {"figure": figure}),
+                      style=None if height is None else {"height": f"{height}px"})
+    return dcc.Loading(graph, type="dot", delay_show=300)
+
+
+def _first_umap(store, path: str | None):
+    """The main UMAP for the first response, so that it is drawn without waiting for a callback."""
+    if store is None or not path:
+        return None
+    try:
+        return umap_figure(store.open(path))
+    except DataError:
+        return None  # the status line says why
 
 
 def run_options(entries: list[dict]) -> list[dict]:
@@ -37,10 +48,11 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> h
     """Built per page load (each browser session gets its own id), with ``run`` (a name) or the newest run picked."""
     options = run_options(store.index()) if store is not None else []
     wanted = [o["value"] for o in options if run and Path(o["value"]).stem == run]
+    path = (wanted or [o["value"] for o in options] or [None])[0]
     controls = dbc.Row([
         dbc.Col([dbc.Label("Run"), dcc.Dropdown(id="run-picker", clearable=False, placeholder="No result yet",
                                                 options=options,
-                                                value=(wanted or [o["value"] for o in options] or [None])[0])],
+                                                value=path)],
                 lg=6),
         dbc.Col([dbc.Label("Score threshold for 'sensitive'"),
                  dcc.Slider(id="threshold", min=0, max=1, step=0.01, value=0.5, marks={i / 4: f"{i / 4:g}" for i in range(5)},
@@ -53,8 +65,29 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> h
         dbc.Row([dbc.Col(dcc.Dropdown(id="color-by", options=COLOR_BY, value="sensitivity_score", clearable=False), width=6),
                  dbc.Col(dcc.Dropdown(id="gene", placeholder="search a gene...", searchable=True), width=6)],
                 className="mb-1"),
-        _graph("umap"),
+        _graph("umap", _first_umap(store, path), height=420),
     ]
+    return html.Div([
+        dcc.Store(id="session-id", data=uuid.uuid4().hex),
+        dcc.Store(id="selection"),
+        dcc.Store(id="raw-selection"),
+        dcc.Store(id="panels-run"),
+        dcc.Store(id="deg-list-shown", data="sensitive"),
+        dcc.Interval(id="index-refresh", interval=refresh_ms),
+        html.Div(id="index-alerts"),
+        controls,
+        html.Div(id="run-status"),
+        dbc.Row([_card("UMAP", umap_panel), _card("Mispredictions", html.Div(id="mis-body"))], className="g-3"),
+        html.Div(id="linked-panels"),
+    ])
+
+
+def linked_panels() -> tuple[list, list]:
+    """The panels linked to the UMAP (the body of the mispredictions card, and the rows below it).
+
+    They are mounted once the main UMAP has been drawn: each graph costs the browser an empty plot when it
+    mounts, which would otherwise delay the first view of the UMAP.
+    """
     mis_panel = [
         _graph("mis-umap"),
         dbc.Row([dbc.Col(_graph("confusion"), width=6), dbc.Col(html.Div(id="class-metrics"), width=6)]),
@@ -69,6 +102,7 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> h
         html.Div(id="selection-metrics", className="mb-2"),
         dbc.Button("Download selection vs rest DEGs (CSV)", id="download-deg-button", size="sm", className="mb-2"),
         dcc.Download(id="download-deg"),
+        html.Small(id="sel-deg-note", className="text-muted"),
         dcc.Loading(dash_table.DataTable(id="sel-deg-table", page_size=10, sort_action="native", **TABLE_STYLE)),
     ]
     attribution_panel = [
@@ -76,15 +110,7 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> h
         dash_table.DataTable(id="attr-table", page_size=12, sort_action="native", filter_action="native",
                              **TABLE_STYLE),
     ]
-    return html.Div([
-        dcc.Store(id="session-id", data=uuid.uuid4().hex),
-        dcc.Store(id="selection"),
-        dcc.Store(id="raw-selection"),
-        dcc.Interval(id="index-refresh", interval=refresh_ms),
-        html.Div(id="index-alerts"),
-        controls,
-        html.Div(id="run-status"),
-        dbc.Row([_card("UMAP", umap_panel), _card("Mispredictions", mis_panel)], className="g-3"),
+    below = [
         dbc.Row([_card("Gene-signature scores", dbc.Row([dbc.Col(_graph("scores-scatter"), width=6),
                                                          dbc.Col(_graph("scores-violin"), width=6)]), width=12)],
                 className="g-3 mt-1"),
@@ -94,4 +120,5 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> h
             html.Div(id="metrics-table")], width=12)], className="g-3 mt-1"),
         dbc.Row([_card("Selection vs rest", selection_panel), _card("Attribution browser", attribution_panel)],
                 className="g-3 mt-1 mb-4"),
-    ])
+    ]
+    return mis_panel, below

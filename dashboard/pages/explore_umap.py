@@ -1,0 +1,40 @@
+"""The main UMAP of the explore page, built from an opened run: used by the page's layout (so a first view
+draws it without waiting for a callback) and by the callback that recolours it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import figures as fig
+
+COLOR_BY = [{"label": "sensitivity score", "value": "sensitivity_score"},
+            {"label": "predicted label", "value": "predicted"},
+            {"label": "true label", "value": "label"},
+            {"label": "Leiden cluster", "value": "leiden"},
+            {"label": "gene expression", "value": "gene"}]
+
+
+def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None):
+    """The UMAP of ``run`` (a ``RunData``) coloured by ``color_by``; ``mask`` (all cells) highlights a selection."""
+    coords = run.obsm("X_umap")
+    if coords is None:
+        return fig.message_figure("No UMAP in this file (obsm['X_umap'] missing)")
+    d = run.display_index
+    kw = {"categorical": False, "colorscale": "RdBu", "cmin": 0.0, "cmax": 1.0}
+    if color_by == "gene":
+        if not gene:
+            return fig.message_figure("Pick a gene in the search box to colour by its expression")
+        values, label, kw = run.gene(gene), gene, {"categorical": False, "colorscale": "Viridis"}
+    elif color_by == "label":
+        if run.labels is None:
+            return fig.message_figure("This run has no single-cell labels")
+        values = np.where(np.isnan(run.labels), "unknown", np.where(run.labels == 1, "sensitive", "resistant"))
+        label, kw = "true label", {"categorical": True}
+    elif color_by in ("predicted", "leiden"):
+        values, label, kw = run.obs(color_by), color_by, {"categorical": True}
+    else:
+        values, label = run.obs("sensitivity_score"), "sensitivity score"
+    if values is None:
+        return fig.message_figure(f"obs['{color_by}'] is missing from this file")
+    return fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
+                                color_label=label, uirevision=run.path, title=f"UMAP: {label}", **kw)
