@@ -17,7 +17,7 @@ from flask_caching import Cache
 
 from engine.jobs import JobRegistry, recover_dead_jobs
 
-from . import auth
+from . import auth, preload
 from .background import flask_cache_config, make_manager
 from .pages import explore, qc, train
 from .qc_store import QCStore
@@ -54,6 +54,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
     app = dash.Dash(__name__, title="scResponse", external_stylesheets=[],
                     assets_folder=str(PROJECT_ROOT / "assets"), suppress_callback_exceptions=True,
                     background_callback_manager=manager)
+    preload.install(app)
     cache = Cache(app.server, config=flask_cache_config(cfg))
     auth.install(app.server, cfg)
     registry = JobRegistry(cfg["DB_PATH"])
