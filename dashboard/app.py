@@ -61,7 +61,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
     # a job that was running when the server (or its worker) died is failed now, its partial output removed
     recover_dead_jobs(registry, results_dir=cfg["RESULTS_DIR"])
     store = ResultStore(cfg["RESULTS_DIR"], cache, max_open=cfg["MAX_OPEN_RUNS"], max_display=cfg["MAX_DISPLAY_POINTS"],
-                        max_secondary=cfg["MAX_SECONDARY_POINTS"])
+                        max_secondary=cfg["MAX_SECONDARY_POINTS"], expression_dir=cache_dir / "expression")
     qc_store = QCStore(cfg["RESULTS_DIR"])
     app.server.config["SCRESPONSE"] = cfg
     # a request body may carry one upload (base64: 4/3 of its size) plus the callback's other inputs

@@ -17,9 +17,10 @@ import anndata as ad
 import h5py
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from engine.results import missing_parts
+
+from .expression import GeneMajor
 
 DISPLAY_SEED = 0
 
@@ -65,10 +66,9 @@ class RunData:
     adata: ad.AnnData
     max_display: int
     max_secondary: int = 20_000
-    _gene_cache: dict = field(default_factory=dict)
+    expression_dir: Path = Path(".cache/expression")
     _x_lock: threading.Lock = field(default_factory=threading.Lock)
-    _expression: ad.AnnData | None = None
-    _moments: tuple[np.ndarray, np.ndarray] | None = None
+    _expression: GeneMajor | None = None
 
     @property
     def n(self) -> int:
@@ -110,38 +110,22 @@ class RunData:
         return None if y is None or not np.isfinite(y.astype(float)).any() else y.astype(float)
 
     @property
-    def expression(self) -> ad.AnnData:
-        """Cells x genes in memory, loaded once, by the first panel that needs expression (a gene, DEGs).
-
-        Opening a run reads only its metadata and per-cell annotations, so the first view does not wait for ``X``.
-        """
+    def expression(self) -> GeneMajor:
+        """Cells x genes, gene-major on disk (``dashboard.expression``), built by the first panel that needs
+        expression (a gene colour, DEGs). Opening a run reads only its metadata and per-cell annotations."""
         with self._x_lock:
             if self._expression is None:
-                X = self.adata.X
-                if isinstance(X, h5py.Dataset):  # dense, backed
-                    X = X[...]
-                elif hasattr(X, "to_memory"):  # sparse, backed
-                    X = X.to_memory()
-                self._expression = ad.AnnData(X=X, obs=pd.DataFrame(index=self.adata.obs_names),
-                                              var=pd.DataFrame(index=self.adata.var_names))
+                self._expression = GeneMajor.open_or_build(self.adata.X, source=Path(self.path),
+                                                           cache_dir=self.expression_dir)
             return self._expression
 
-    @property
-    def gene_moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-gene sum and sum of squares over all cells (float64), computed once: a selection's statistics
-        then need only the selected (or the unselected, whichever is smaller) rows."""
-        if self._moments is None:
-            from .stats import row_moments
-
-            self._moments = row_moments(self.expression.X, np.arange(self.n))  # idempotent: a race computes it twice
-        return self._moments
+    @cached_property
+    def _gene_index(self) -> dict[str, int]:
+        return {g: j for j, g in enumerate(self.genes)}
 
     def gene(self, name: str) -> np.ndarray:
         """Expression of one gene over all cells."""
-        if name not in self._gene_cache:
-            col = self.expression[:, name].X
-            self._gene_cache[name] = np.asarray(col.toarray() if sp.issparse(col) else col, dtype=np.float32).ravel()
-        return self._gene_cache[name]
+        return self.expression.gene(self._gene_index[name])
 
     def uns(self, *keys, default=None):
         node = self.adata.uns
@@ -156,8 +140,9 @@ class ResultStore:
     """The app's window on ``results_dir``: index (flask-caching) and an LRU of opened runs (this process)."""
 
     def __init__(self, results_dir: str | Path, cache, *, max_open: int = 4, max_display: int = 100_000,
-                 max_secondary: int = 20_000):
+                 max_secondary: int = 20_000, expression_dir: str | Path | None = None):
         self.results_dir = Path(results_dir)
+        self.expression_dir = Path(expression_dir) if expression_dir else self.results_dir / ".expression"
         self.cache = cache
         self.max_open = max_open
         self.max_display = max_display
@@ -197,7 +182,11 @@ class ResultStore:
             with self._lock:
                 if key in self._open:
                     return self._open[key]
-            run = RunData(str(p), read_result(p, backed=True), self.max_display, self.max_secondary)
+            run = RunData(str(p), read_result(p, backed=True), self.max_display, self.max_secondary,
+                          expression_dir=self.expression_dir)
+            # the gene-major expression store is built in the background, so that a first gene colour or
+            # selection does not wait for it (once per result file; later opens find it on disk)
+            threading.Thread(target=lambda: run.expression, daemon=True, name="expression-store").start()
             with self._lock:
                 self._open[key] = run
                 self._loading.pop(key, None)

@@ -47,7 +47,9 @@ def selection_vs_rest(X, mask: np.ndarray, *, genes, moments: tuple[np.ndarray, 
     """Differential expression of the selected cells against the rest: Welch's t-test per gene (as scanpy's
     ``rank_genes_groups(method='t-test')``), Benjamini-Hochberg adjusted, sorted by t.
 
-    ``moments`` (per-gene sum and sum of squares over all cells, :func:`row_moments`) are computed once per
+    ``X`` is cells x genes (dense or sparse), or a store with a ``row_moments(rows)`` method
+    (``dashboard.expression.GeneMajor``). ``moments`` (per-gene sum and sum of squares over all cells,
+    :func:`row_moments`) are computed once per
     run; then only the smaller side of the split is read and the other side is the difference, so a
     selection of half of 100k cells costs one pass over 50k rows instead of two copies of the matrix.
     log2 fold change uses scanpy's formula (it assumes log1p data; NaN otherwise).
@@ -62,7 +64,7 @@ def selection_vs_rest(X, mask: np.ndarray, *, genes, moments: tuple[np.ndarray, 
     if n1 < 2 or n2 < 2:
         raise ValueError("a selection vs rest comparison needs at least two cells on each side")
     small = np.flatnonzero(mask) if n1 <= n2 else np.flatnonzero(~mask)
-    s_small, q_small = row_moments(X, small)
+    s_small, q_small = X.row_moments(small) if hasattr(X, "row_moments") else row_moments(X, small)
     (s1, q1), (s2, q2) = ((s_small, q_small), (moments[0] - s_small, moments[1] - q_small)) if n1 <= n2 else \
         ((moments[0] - s_small, moments[1] - q_small), (s_small, q_small))
     m1, m2 = s1 / n1, s2 / n2

@@ -22,7 +22,7 @@ from .explore_umap import umap_figure
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
 MAX_GENE_OPTIONS = 30
-VIOLIN_POINTS = 20_000
+VIOLIN_POINTS = 5_000  # a violin is drawn from at most this many random cells per group (said in its title)
 
 
 def _table(df: pd.DataFrame, *, index_name: str = "") -> dbc.Table:
@@ -225,13 +225,15 @@ def register(app, store, cache) -> None:
         keep = np.ones(run.n, bool) if mask is None else mask
         values = {"sensitive score": {}, "resistant score": {}}
         rng = np.random.default_rng(0)
+        sampled = False
         for g in ("sensitive", "resistant"):
             m = np.flatnonzero(keep & (groups == g))
             if len(m) > VIOLIN_POINTS:  # the violin's shape from a random subsample; the eye cannot tell
-                m = np.sort(rng.choice(m, VIOLIN_POINTS, replace=False))
+                m, sampled = np.sort(rng.choice(m, VIOLIN_POINTS, replace=False)), True
             values["sensitive score"][f"{g} (pred.)"] = s[m]
             values["resistant score"][f"{g} (pred.)"] = r[m]
-        title = "Distributions by predicted group" + (" (selection)" if mask is not None else "")
+        title = "Distributions by predicted group" + (" (selection)" if mask is not None else "") + \
+            (f"<br><sup>each from {VIOLIN_POINTS:,} random cells of its group</sup>" if sampled else "")
         violin = fig.score_distributions(values, title=title)
         return scatter, violin
 
@@ -320,7 +322,7 @@ def register(app, store, cache) -> None:
         if mask is None:
             return [], [], ""
         try:
-            df = selection_vs_rest(run.expression.X, mask, genes=run.genes, moments=run.gene_moments).head(200)
+            df = selection_vs_rest(run.expression, mask, genes=run.genes, moments=run.expression.moments).head(200)
         except ValueError as exc:
             return [], [], str(exc)
         df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
@@ -335,5 +337,5 @@ def register(app, store, cache) -> None:
         mask = current_mask(run, session, selection)
         if mask is None:
             raise PreventUpdate
-        df = selection_vs_rest(run.expression.X, mask, genes=run.genes, moments=run.gene_moments)
+        df = selection_vs_rest(run.expression, mask, genes=run.genes, moments=run.expression.moments)
         return dcc.send_data_frame(df.to_csv, f"{run.adata.uns.get('run_id', 'run')}_selection_vs_rest.csv", index=False)

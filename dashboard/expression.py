@@ -1,0 +1,90 @@
+"""A result's expression matrix, stored gene-major on disk for the app: one gene, or the per-gene sums over a
+set of cells, is read with a few contiguous reads, and no web worker holds a copy of X in memory.
+
+The file (``float32``, genes x cells) and the per-gene sums and sums of squares over all cells are built once
+per result file (keyed by its path, modification time and size) in the app's cache folder, row block by row
+block, so building it needs only one block of X in memory. Several workers share it through the operating
+system's page cache. It is written to a temporary name and renamed, under a file lock, so a worker never reads
+a half-written file and two workers do not build it twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+BLOCK_BYTES = 32 * 2**20  # memory for one block of X while building, or of genes while summing
+
+
+class GeneMajor:
+    """Cells x genes of one result as a genes x cells ``float32`` file; see the module docstring."""
+
+    def __init__(self, path: Path, n_cells: int, n_genes: int):
+        self.path, self.n_cells, self.n_genes = Path(path), n_cells, n_genes
+        totals = np.load(self.path.with_suffix(".moments.npy"))
+        self.moments = (totals[0], totals[1])  # per-gene sum and sum of squares over all cells (float64)
+
+    @classmethod
+    def open_or_build(cls, X, *, source: Path, cache_dir: Path) -> GeneMajor:
+        """The store for ``X`` (dense, sparse, or a backed h5py/anndata dataset) of the result ``source``."""
+        n_cells, n_genes = X.shape
+        st = source.stat()
+        key = hashlib.sha1(f"{source.resolve()}:{st.st_mtime_ns}:{st.st_size}".encode()).hexdigest()[:16]
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        path = cache_dir / f"{source.stem}-{key}.f32"
+        if not path.exists():
+            with open(cache_dir / f"{source.stem}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # a second worker waits here, then finds the file built
+                if not path.exists():
+                    for old in cache_dir.glob(f"{source.stem}-*"):  # an older version of the same result
+                        old.unlink(missing_ok=True)
+                    _build(X, path, n_cells, n_genes)
+        return cls(path, n_cells, n_genes)
+
+    def gene(self, j: int) -> np.ndarray:
+        """Expression of gene ``j`` over all cells."""
+        return np.fromfile(self.path, dtype=np.float32, count=self.n_cells, offset=4 * j * self.n_cells)
+
+    def row_moments(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-gene sum and sum of squares (float64) over the cells ``rows``, a block of genes at a time."""
+        rows = np.asarray(rows)
+        s, q = np.zeros(self.n_genes), np.zeros(self.n_genes)
+        step = max(1, BLOCK_BYTES // (4 * self.n_cells))
+        for j0 in range(0, self.n_genes, step):
+            j1 = min(self.n_genes, j0 + step)
+            block = np.fromfile(self.path, dtype=np.float32, count=(j1 - j0) * self.n_cells,
+                                offset=4 * j0 * self.n_cells).reshape(j1 - j0, self.n_cells)
+            sub = block[:, rows].astype(np.float64)
+            s[j0:j1], q[j0:j1] = sub.sum(1), np.square(sub).sum(1)
+        return s, q
+
+
+def _build(X, path: Path, n_cells: int, n_genes: int) -> None:
+    step = max(1, BLOCK_BYTES // (4 * max(n_genes, 1)))
+    s, q = np.zeros(n_genes), np.zeros(n_genes)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.truncate(4 * n_cells * n_genes)
+            fd = fh.fileno()
+            for r0 in range(0, n_cells, step):
+                r1 = min(n_cells, r0 + step)
+                block = X[r0:r1]
+                block = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float32)
+                s += block.sum(0, dtype=np.float64)
+                q += np.square(block, dtype=np.float64).sum(0)
+                by_gene = np.ascontiguousarray(block.T)
+                for j in range(n_genes):
+                    os.pwrite(fd, memoryview(by_gene[j]), 4 * (j * n_cells + r0))
+        moments_tmp = tmp.with_suffix(".moments.npy")
+        np.save(moments_tmp, np.stack([s, q]))
+        os.replace(moments_tmp, path.with_suffix(".moments.npy"))
+        os.replace(tmp, path)  # last: the data file's presence means the store is complete
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp.with_suffix(".moments.npy").unlink(missing_ok=True)

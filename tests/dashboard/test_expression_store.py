@@ -1,0 +1,48 @@
+"""The gene-major expression store the app reads instead of holding X (real PLX4720 result)."""
+
+import os
+import shutil
+import threading
+
+import anndata as ad
+import numpy as np
+import scipy.sparse as sp
+
+from dashboard import expression
+from dashboard.expression import GeneMajor
+from dashboard.stats import selection_vs_rest
+
+
+def test_store_matches_the_matrix_and_gives_the_same_de(plx_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(expression, "BLOCK_BYTES", 4 * 1438 * 7)  # several row and gene blocks on 108 cells
+    backed = ad.read_h5ad(plx_run, backed="r")
+    X = np.asarray(ad.read_h5ad(plx_run).X, dtype=np.float32)
+    store = GeneMajor.open_or_build(backed.X, source=plx_run, cache_dir=tmp_path)
+    for j in (0, 1, 500, X.shape[1] - 1):
+        np.testing.assert_array_equal(store.gene(j), X[:, j])
+    np.testing.assert_allclose(store.moments[0], X.sum(0, dtype=np.float64), rtol=1e-9)
+    np.testing.assert_allclose(store.moments[1], np.square(X, dtype=np.float64).sum(0), rtol=1e-9)
+    mask = np.random.default_rng(0).random(len(X)) < 0.3
+    got = selection_vs_rest(store, mask, genes=backed.var_names, moments=store.moments)
+    ref = selection_vs_rest(X, mask, genes=backed.var_names)
+    np.testing.assert_allclose(got["t"], ref["t"], rtol=1e-6)
+    assert list(got["gene"][:20]) == list(ref["gene"][:20])
+
+
+def test_store_is_built_once_from_sparse_input_and_rebuilt_when_the_result_changes(plx_run, tmp_path):
+    src = tmp_path / "run.h5ad"
+    shutil.copy(plx_run, src)
+    X = sp.csr_matrix(np.asarray(ad.read_h5ad(src).X, dtype=np.float32))
+    cache = tmp_path / "cache"
+    stores = []
+    threads = [threading.Thread(target=lambda: stores.append(GeneMajor.open_or_build(X, source=src, cache_dir=cache)))
+               for _ in range(3)]  # workers asking together build it once
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len({s.path for s in stores}) == 1 and len(list(cache.glob("*.f32"))) == 1
+    assert not list(cache.glob(".*tmp"))  # no temporary file left behind
+    np.testing.assert_array_equal(stores[0].gene(3), X[:, 3].toarray().ravel())
+    first = stores[0].path
+    os.utime(src, ns=(1, 1))  # the result file changed: a new store, the old one removed
+    again = GeneMajor.open_or_build(X, source=src, cache_dir=cache)
+    assert again.path != first and not first.exists() and len(list(cache.glob("*.f32"))) == 1
