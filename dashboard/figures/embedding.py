@@ -28,7 +28,14 @@ COLOUR_LEVELS = 64
 # expanded by plotly's validation, which these figures skip, and a full template costs plotly.js time to apply
 PLAIN_WHITE = {"plot_bgcolor": "white", "paper_bgcolor": "white", "font": {"color": "#2a3f5f"},
                "hoverlabel": {"align": "left"}}
-MARKER = {"size": 5, "opacity": 0.85}
+MARKER = {"opacity": 0.85}
+
+
+def point_size(n: int) -> float:
+    """Marker diameter (px) for ``n`` drawn points: smaller as points crowd, as scanpy's default does. Besides
+    showing dense regions better, it bounds the pixels a software WebGL renderer has to fill (a 100k-point
+    redraw at 5 px costs about twice as much as at 2.3 px without a GPU)."""
+    return float(np.clip(6 * (2000 / max(n, 1)) ** 0.25, 2, 6))
 UNSELECTED = {"marker": {"opacity": 0.12}}
 
 
@@ -37,7 +44,8 @@ def _points(c: np.ndarray, idx, *, mask, ids, colour, hover: str, **extra) -> di
     sub = slice(None) if idx is None else idx
     m = None if mask is None else mask[sub]
     return {"type": "scattergl", "mode": "markers", "x": c[sub, 0], "y": c[sub, 1],
-            "customdata": None if ids is None else ids[sub], "marker": {**MARKER, "color": colour},
+            "customdata": None if ids is None else ids[sub],
+            "marker": {**MARKER, "size": point_size(len(c)), "color": colour},
             "selectedpoints": None if m is None else np.flatnonzero(m), "unselected": UNSELECTED,
             "hovertemplate": hover + "<extra></extra>", **extra}
 

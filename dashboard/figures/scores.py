@@ -36,7 +36,7 @@ def score_distributions(values: dict, *, title: str = "") -> go.Figure:
     for score_name, by_group in values.items():
         for group, arr in by_group.items():
             a = np.asarray(arr, dtype=np.float32)
-            fig.add_trace(go.Violin(y=a, x=[score_name] * len(a), name=group, legendgroup=group,
+            fig.add_trace(go.Violin(y=a, x0=score_name, name=group, legendgroup=group,
                                     showlegend=score_name == next(iter(values)), box_visible=True, points=False,
                                     line_color=NAMED_COLOURS.get(group.split()[0], "#555")))
     fig.update_layout(title={"text": title, "x": 0.01, "font": {"size": 14}}, violinmode="group", height=360,
