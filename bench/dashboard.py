@@ -83,17 +83,25 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "--timeout", "300",
                                       "-b", f"127.0.0.1:{self.port}", "wsgi:server"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=open(log.with_suffix(".server.log"), "w"))
-        self.peak_mib, self._stop = 0.0, threading.Event()
+        self.peak_mib = self.peak_process_mib = self.peak_pss_mib = 0.0
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         self._wait_up()
 
     def _sample(self):
+        """Peak memory of the server (master and workers): the sum of resident sets, the largest single
+        process, and the sum of proportional set sizes (shared pages, e.g. the page cache of the expression
+        store, counted once)."""
         p = psutil.Process(self.proc.pid)
         while not self._stop.is_set():
             try:
-                rss = sum(c.memory_info().rss for c in [p, *p.children(recursive=True)]) / 2**20
-                self.peak_mib = max(self.peak_mib, rss)
+                procs = [p, *p.children(recursive=True)]
+                rss = [c.memory_info().rss / 2**20 for c in procs]
+                pss = sum(c.memory_full_info().pss for c in procs) / 2**20
+                self.peak_mib = max(self.peak_mib, sum(rss))
+                self.peak_process_mib = max(self.peak_process_mib, max(rss))
+                self.peak_pss_mib = max(self.peak_pss_mib, pss)
             except psutil.Error:
                 pass
             time.sleep(0.05)
@@ -237,6 +245,8 @@ def measure_browser(run_path: Path, work: Path, *, warm_loads: int = 3) -> dict:
         d.quit()
         server.stop()
     out["server_peak_rss_mib"] = round(server.peak_mib)
+    out["server_peak_pss_mib"] = round(server.peak_pss_mib)
+    out["largest_process_peak_rss_mib"] = round(server.peak_process_mib)
     return out
 
 

@@ -23,6 +23,7 @@ from engine.results import missing_parts
 from .expression import GeneMajor
 
 DISPLAY_SEED = 0
+PANEL_OBSM = {"X_umap", "X_umap_pretransfer"}  # the embeddings the panels draw; other obsm keys are not kept
 
 
 def _text(v) -> str:
@@ -182,8 +183,10 @@ class ResultStore:
             with self._lock:
                 if key in self._open:
                     return self._open[key]
-            run = RunData(str(p), read_result(p, backed=True), self.max_display, self.max_secondary,
-                          expression_dir=self.expression_dir)
+            adata = read_result(p, backed=True)
+            for unused in set(adata.obsm) - PANEL_OBSM:  # e.g. the latent space: 64 floats a cell no panel shows
+                del adata.obsm[unused]
+            run = RunData(str(p), adata, self.max_display, self.max_secondary, expression_dir=self.expression_dir)
             # the gene-major expression store is built in the background, so that a first gene colour or
             # selection does not wait for it (once per result file; later opens find it on disk)
             threading.Thread(target=lambda: run.expression, daemon=True, name="expression-store").start()
