@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from types import SimpleNamespace
 
-import anndata as ad
 import h5py
 import numpy as np
 import pandas as pd
+from anndata.io import read_elem, sparse_dataset
 
 from engine.results import missing_parts
 
 from .expression import GeneMajor
 
 DISPLAY_SEED = 0
-PANEL_OBSM = {"X_umap", "X_umap_pretransfer"}  # the embeddings the panels draw; other obsm keys are not kept
 
 
 def _text(v) -> str:
@@ -59,21 +58,26 @@ def scan(results_dir: Path) -> list[tuple[str, float, int]]:
     return sorted(files, key=lambda t: -t[1])
 
 
-@dataclass
 class RunData:
-    """One opened result, with the arrays panels read (all cells; display subset for very large runs)."""
+    """One opened result: its size, keys, ``uns`` and gene names at once; each obs or obsm column the panels
+    ask for is read on first use and kept (all cells; display subsets for very large runs). Nothing else of
+    the file is loaded: a 1M-cell result opens in a fraction of a second, without its cell names or latent space.
+    """
 
-    path: str
-    adata: ad.AnnData
-    max_display: int
-    max_secondary: int = 20_000
-    expression_dir: Path = Path(".cache/expression")
-    _x_lock: threading.Lock = field(default_factory=threading.Lock)
-    _expression: GeneMajor | None = None
-
-    @property
-    def n(self) -> int:
-        return self.adata.n_obs
+    def __init__(self, path: str, max_display: int, max_secondary: int = 20_000,
+                 expression_dir: Path = Path(".cache/expression")):
+        self.path, self.max_display, self.max_secondary = path, max_display, max_secondary
+        self.expression_dir = Path(expression_dir)
+        self._columns: dict[str, np.ndarray] = {}
+        self._read_lock, self._x_lock = threading.Lock(), threading.Lock()
+        self._expression: GeneMajor | None = None
+        with h5py.File(path, "r") as f:
+            index = f["obs"].attrs["_index"]
+            self.n = int(f["obs"][index].shape[0])
+            self._keys = {"obs": set(f["obs"]) - {index, "__categories"},
+                          "obsm": set(f["obsm"]) if "obsm" in f else set()}
+            self._uns = read_elem(f["uns"]) if "uns" in f else {}
+            self.genes = list(read_elem(f["var"]).index)
 
     def _subset(self, limit: int) -> np.ndarray:
         if self.n <= limit:
@@ -93,17 +97,24 @@ class RunData:
 
     @cached_property
     def missing(self) -> list[str]:
-        return missing_parts(self.adata)
+        return missing_parts(SimpleNamespace(obs=self._keys["obs"], obsm=self._keys["obsm"], uns=self._uns))
+
+    def _column(self, group: str, key: str) -> np.ndarray | None:
+        if key not in self._keys[group]:
+            return None
+        name = f"{group}/{key}"
+        with self._read_lock:
+            if name not in self._columns:
+                with h5py.File(self.path, "r") as f:
+                    value = read_elem(f[name])
+                self._columns[name] = np.asarray(value, dtype=np.float32) if group == "obsm" else np.asarray(value)
+            return self._columns[name]
 
     def obs(self, key: str) -> np.ndarray | None:
-        return self.adata.obs[key].to_numpy() if key in self.adata.obs else None
+        return self._column("obs", key)
 
     def obsm(self, key: str) -> np.ndarray | None:
-        return np.asarray(self.adata.obsm[key], dtype=np.float32) if key in self.adata.obsm else None
-
-    @cached_property
-    def genes(self) -> list[str]:
-        return list(self.adata.var_names)
+        return self._column("obsm", key)
 
     @cached_property
     def labels(self) -> np.ndarray | None:
@@ -113,11 +124,12 @@ class RunData:
     @property
     def expression(self) -> GeneMajor:
         """Cells x genes, gene-major on disk (``dashboard.expression``), built by the first panel that needs
-        expression (a gene colour, DEGs). Opening a run reads only its metadata and per-cell annotations."""
+        expression (a gene colour, DEGs), or in the background when the run is opened."""
         with self._x_lock:
             if self._expression is None:
-                self._expression = GeneMajor.open_or_build(self.adata.X, source=Path(self.path),
-                                                           cache_dir=self.expression_dir)
+                with h5py.File(self.path, "r") as f:
+                    X = sparse_dataset(f["X"]) if isinstance(f["X"], h5py.Group) else f["X"]
+                    self._expression = GeneMajor.open_or_build(X, source=Path(self.path), cache_dir=self.expression_dir)
             return self._expression
 
     @cached_property
@@ -129,7 +141,7 @@ class RunData:
         return self.expression.gene(self._gene_index[name])
 
     def uns(self, *keys, default=None):
-        node = self.adata.uns
+        node = self._uns
         for k in keys:
             if not isinstance(node, (dict, pd.DataFrame)) or k not in node:
                 return default
@@ -166,7 +178,6 @@ class ResultStore:
     def open(self, path: str) -> RunData:
         """The opened run; raises ``engine.data.DataError`` for an unreadable file or one outside the folder."""
         from engine.data import DataError
-        from engine.results import read_result
 
         p = Path(path).resolve()
         if p.parent != self.results_dir.resolve() or p.suffix != ".h5ad":
@@ -183,10 +194,10 @@ class ResultStore:
             with self._lock:
                 if key in self._open:
                     return self._open[key]
-            adata = read_result(p, backed=True)
-            for unused in set(adata.obsm) - PANEL_OBSM:  # e.g. the latent space: 64 floats a cell no panel shows
-                del adata.obsm[unused]
-            run = RunData(str(p), adata, self.max_display, self.max_secondary, expression_dir=self.expression_dir)
+            try:
+                run = RunData(str(p), self.max_display, self.max_secondary, expression_dir=self.expression_dir)
+            except Exception as exc:  # corrupt, partial, or not a result
+                raise DataError(f"Unreadable result file: {type(exc).__name__}: {exc}", path=path) from exc
             # the gene-major expression store is built in the background, so that a first gene colour or
             # selection does not wait for it (once per result file; later opens find it on disk)
             threading.Thread(target=lambda: run.expression, daemon=True, name="expression-store").start()

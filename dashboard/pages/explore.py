@@ -338,4 +338,4 @@ def register(app, store, cache) -> None:
         if mask is None:
             raise PreventUpdate
         df = selection_vs_rest(run.expression, mask, genes=run.genes, moments=run.expression.moments)
-        return dcc.send_data_frame(df.to_csv, f"{run.adata.uns.get('run_id', 'run')}_selection_vs_rest.csv", index=False)
+        return dcc.send_data_frame(df.to_csv, f"{run.uns('run_id', default='run')}_selection_vs_rest.csv", index=False)
