@@ -12,8 +12,12 @@ import numpy as np
 from matplotlib.path import Path as PolyPath
 
 
-def mask_from_selected_data(selected_data: dict | None, xy: np.ndarray) -> np.ndarray | None:
-    """Cells (over all of ``xy``, not only those drawn) inside a plotly box ``range`` or ``lassoPoints``."""
+def mask_from_selected_data(selected_data: dict | None, xy: np.ndarray, *, drawn: np.ndarray | None = None
+                            ) -> np.ndarray | None:
+    """Cells (over all of ``xy``, not only those drawn) inside a plotly box ``range`` or ``lassoPoints``.
+
+    A selection of points without geometry (a click, or Plotly's API) can only hold drawn points: they are
+    matched by position among ``drawn`` (indices into ``xy``; all when None)."""
     if not selected_data:
         return None
     xy = np.asarray(xy, dtype=np.float64)
@@ -35,9 +39,10 @@ def mask_from_selected_data(selected_data: dict | None, xy: np.ndarray) -> np.nd
         return None
     from scipy.spatial import cKDTree
 
-    dist, idx = cKDTree(xy).query(pts)
+    drawn = np.arange(len(xy)) if drawn is None else np.asarray(drawn)
+    dist, idx = cKDTree(xy[drawn]).query(pts)
     tol = 1e-4 * max(float(np.ptp(xy[:, 0])), float(np.ptp(xy[:, 1])), 1e-12)
-    mask[idx[dist <= tol]] = True
+    mask[drawn[idx[dist <= tol]]] = True
     return mask
 
 

@@ -150,7 +150,8 @@ def register(app, store, cache) -> None:
             return None  # the clear button, a new run, or the first load
         run = open_run(path)
         xy = xy_for(run, raw["source"], deg_list)
-        mask = None if xy is None else sel.mask_from_selected_data(raw, xy)
+        drawn = run.display_index if raw["source"] == "umap" else run.secondary_index
+        mask = None if xy is None else sel.mask_from_selected_data(raw, xy, drawn=drawn)
         if mask is None:
             raise PreventUpdate
         return sel.save(cache, session, run.path, raw["source"], mask)

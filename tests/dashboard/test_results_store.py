@@ -58,6 +58,10 @@ def test_box_lasso_and_point_selections_map_to_all_cells(tmp_path):
     assert list(pts) == [False, False, False, True]
     by_position = mask_from_selected_data({"points": [{"x": 2.0, "y": 2.0, "curveNumber": 0, "pointNumber": 2}]}, xy)
     assert list(by_position) == [False, False, True, False]
+    # only drawn cells can be clicked: a point is matched among them (cell 2 sits where cell 3 is drawn)
+    xy_dup = np.array([[0, 0], [1, 1], [5, 5], [5, 5]], dtype=float)
+    drawn_only = mask_from_selected_data({"points": [{"x": 5.0, "y": 5.0}]}, xy_dup, drawn=np.array([0, 3]))
+    assert list(drawn_only) == [False, False, False, True]
     assert mask_from_selected_data(None, xy) is None
 
 
