@@ -111,7 +111,7 @@ class Server:
 
         for _ in range(600):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2)
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/assets/style.css", timeout=2)  # opens no run
                 return
             except OSError:
                 time.sleep(0.1)
