@@ -34,6 +34,35 @@ class StageMemory:
         self._thread.join()
 
 
+class ProcessTreeMemory:
+    """Peak memory (MiB) of a server process and its children, sampled every 50 ms until ``stop()``: the sum of
+    resident sets, the largest single process, and the sum of proportional set sizes (pages shared between
+    processes, e.g. the page cache of a memory-mapped or re-read file, counted once)."""
+
+    def __init__(self, pid: int):
+        self.peak_mib = self.peak_process_mib = self.peak_pss_mib = 0.0
+        self._root, self._stop = psutil.Process(pid), threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self):
+        while not self._stop.is_set():
+            try:
+                procs = [self._root, *self._root.children(recursive=True)]
+                rss = [c.memory_info().rss / 2**20 for c in procs]
+                pss = sum(c.memory_full_info().pss for c in procs) / 2**20
+                self.peak_mib = max(self.peak_mib, sum(rss))
+                self.peak_process_mib = max(self.peak_process_mib, max(rss))
+                self.peak_pss_mib = max(self.peak_pss_mib, pss)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def run_measured(cfg, *, analyse: bool = True) -> dict:
     """Run ``cfg`` and return wall time, per-stage seconds and per-stage peak memory."""
     import anndata as ad

@@ -21,7 +21,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -29,9 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import anndata as ad  # noqa: E402
+
+from bench._measure import ProcessTreeMemory  # noqa: E402
+from bench._webgl import probe_for  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import psutil  # noqa: E402
 
 GENES_AT_1M = 200  # 1M cells x all genes would not fit this machine's memory as a dense float32 matrix
 SCATTERS = ("umap", "mis-umap", "scores-scatter", "deg-scatter", "pre-umap", "post-umap")
@@ -74,7 +75,7 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn serving the app over one results folder, with the callback log on and RSS sampled."""
+    """gunicorn serving the app over one results folder, with the callback log on and its memory sampled."""
 
     def __init__(self, results: Path, log: Path, cache: Path):
         self.port = free_port()
@@ -83,28 +84,8 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "--timeout", "300",
                                       "-b", f"127.0.0.1:{self.port}", "wsgi:server"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=open(log.with_suffix(".server.log"), "w"))
-        self.peak_mib = self.peak_process_mib = self.peak_pss_mib = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
+        self.memory = ProcessTreeMemory(self.proc.pid)
         self._wait_up()
-
-    def _sample(self):
-        """Peak memory of the server (master and workers): the sum of resident sets, the largest single
-        process, and the sum of proportional set sizes (shared pages, e.g. the page cache of the expression
-        store, counted once)."""
-        p = psutil.Process(self.proc.pid)
-        while not self._stop.is_set():
-            try:
-                procs = [p, *p.children(recursive=True)]
-                rss = [c.memory_info().rss / 2**20 for c in procs]
-                pss = sum(c.memory_full_info().pss for c in procs) / 2**20
-                self.peak_mib = max(self.peak_mib, sum(rss))
-                self.peak_process_mib = max(self.peak_process_mib, max(rss))
-                self.peak_pss_mib = max(self.peak_pss_mib, pss)
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
 
     def _wait_up(self):
         import urllib.request
@@ -118,7 +99,7 @@ class Server:
         raise RuntimeError("server did not start")
 
     def stop(self):
-        self._stop.set()
+        self.memory.stop()
         self.proc.terminate()
         self.proc.wait(30)
 
@@ -192,13 +173,14 @@ def callback_stats(log: Path, since: float) -> dict:
                 "max_request_bytes": max(r["request_bytes"] for r in v)} for k, v in sorted(by.items())}
 
 
-def page_times(d, url: str) -> tuple[float, float]:
-    """Seconds from navigation start until the main UMAP has drawn points and until the last linked panel
-    (the class metrics) has content, as the page itself records them (``TIMELINE``)."""
+def page_times(d, url: str) -> tuple[float, float, float | None]:
+    """Seconds from navigation start until the main UMAP has drawn points, until the last linked panel (the
+    class metrics) has content, and until the main UMAP's cells were all handed to WebGL (``_webgl.py``, the
+    definition ``bench/cellxgene.py`` uses), as the page itself records them."""
     d.get(url)
     wait_until(d, "return !!(window.__t && window.__t.umap && window.__t.panels);")
-    t = d.execute_script("return window.__t;")
-    return round(t["umap"] / 1000, 2), round(t["panels"] / 1000, 2)
+    t = d.execute_script("return [window.__t, window.__gl && window.__gl.reached];")
+    return round(t[0]["umap"] / 1000, 2), round(t[0]["panels"] / 1000, 2), t[1] and round(t[1] / 1000, 2)
 
 
 def recolour_s(d, label: str, title: str) -> float:
@@ -208,22 +190,24 @@ def recolour_s(d, label: str, title: str) -> float:
     return round(d.execute_async_script(RECOLOUR, label, title) / 1000, 3)
 
 
-def measure_browser(run_path: Path, work: Path, *, warm_loads: int = 3) -> dict:
+def measure_browser(run_path: Path, work: Path, *, drawn: int, warm_loads: int = 3) -> dict:
     log = work / "callbacks.jsonl"
     shutil.rmtree(work / "cache", ignore_errors=True)  # a first view of this result, as after a fresh install
     server = Server(run_path.parent, log, work / "cache")
     d = browser()
-    d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TIMELINE})
+    d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TIMELINE + probe_for(drawn)})
     url = f"http://127.0.0.1:{server.port}/"
     out = {}
     try:
         t_nav = time.time()
-        out["first_umap_drawn_s"], out["all_panels_drawn_s"] = page_times(d, url)  # fresh browser and server
+        # fresh browser and server
+        out["first_umap_drawn_s"], out["all_panels_drawn_s"], out["first_umap_points_to_webgl_s"] = page_times(d, url)
         time.sleep(1.0)
         out["load_callbacks"] = callback_stats(log, t_nav)
         warm = [page_times(d, url) for _ in range(warm_loads) if not time.sleep(2.0)]
         out["warm_umap_drawn_s"] = {"median": statistics.median(w[0] for w in warm), "each": [w[0] for w in warm]}
         out["warm_all_panels_drawn_s"] = {"median": statistics.median(w[1] for w in warm), "each": [w[1] for w in warm]}
+        out["warm_umap_points_to_webgl_s"] = [w[2] for w in warm]
         time.sleep(2.0)
         t = time.time()
         times = []
@@ -244,9 +228,9 @@ def measure_browser(run_path: Path, work: Path, *, warm_loads: int = 3) -> dict:
     finally:
         d.quit()
         server.stop()
-    out["server_peak_rss_mib"] = round(server.peak_mib)
-    out["server_peak_pss_mib"] = round(server.peak_pss_mib)
-    out["largest_process_peak_rss_mib"] = round(server.peak_process_mib)
+    m = server.memory
+    out.update(server_peak_rss_mib=round(m.peak_mib), server_peak_pss_mib=round(m.peak_pss_mib),
+               largest_process_peak_rss_mib=round(m.peak_process_mib))
     return out
 
 
@@ -304,7 +288,7 @@ def main() -> None:
         (work / "callbacks.jsonl").unlink(missing_ok=True)
         entry = {"cells": n, "genes": int(ad.read_h5ad(path, backed="r").n_vars)}
         try:
-            entry.update(measure_browser(path, work))
+            entry.update(measure_browser(path, work, drawn=min(n, 100_000)))
         except Exception as exc:  # report what was measured and why the rest is missing
             entry["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
             entry["callbacks_so_far"] = callback_stats(work / "callbacks.jsonl", 0)
