@@ -77,11 +77,11 @@ def free_port() -> int:
 class Server:
     """gunicorn serving the app over one results folder, with the callback log on and its memory sampled."""
 
-    def __init__(self, results: Path, log: Path, cache: Path):
+    def __init__(self, results: Path, log: Path, cache: Path, *, workers: int = 2, threads: int = 4):
         self.port = free_port()
         env = {**os.environ, "SCRESPONSE_RESULTS_DIR": str(results), "SCRESPONSE_CALLBACK_LOG": str(log),
                "SCRESPONSE_CACHE_DIR": str(cache)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "--timeout", "300",
+        self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "--timeout", "300",
                                       "-b", f"127.0.0.1:{self.port}", "wsgi:server"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=open(log.with_suffix(".server.log"), "w"))
         self.memory = ProcessTreeMemory(self.proc.pid)
@@ -190,10 +190,11 @@ def recolour_s(d, label: str, title: str) -> float:
     return round(d.execute_async_script(RECOLOUR, label, title) / 1000, 3)
 
 
-def measure_browser(run_path: Path, work: Path, *, drawn: int, warm_loads: int = 3) -> dict:
+def measure_browser(run_path: Path, work: Path, *, drawn: int, workers: int = 2, threads: int = 4,
+                    warm_loads: int = 3) -> dict:
     log = work / "callbacks.jsonl"
     shutil.rmtree(work / "cache", ignore_errors=True)  # a first view of this result, as after a fresh install
-    server = Server(run_path.parent, log, work / "cache")
+    server = Server(run_path.parent, log, work / "cache", workers=workers, threads=threads)
     d = browser()
     d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TIMELINE + probe_for(drawn)})
     url = f"http://127.0.0.1:{server.port}/"
@@ -271,12 +272,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--run", default=None, help="a real result (default: newest in precomputed/)")
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (the README starts 2)")
+    ap.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "dashboard"))
     args = ap.parse_args()
     real = Path(args.run) if args.run else max((ROOT / "precomputed").glob("*.h5ad"), key=lambda p: p.stat().st_mtime)
     out = Path(args.out)
     src = ad.read_h5ad(real)
-    report = {"real_run": real.name, "genes": int(src.n_vars), "sizes": {}}
+    report = {"real_run": real.name, "genes": int(src.n_vars), "gunicorn": f"{args.workers} workers x {args.threads} threads",
+              "sizes": {}}
     for n in [src.n_obs, *args.sizes]:
         work = out / f"n{n}"
         (work / "results").mkdir(parents=True, exist_ok=True)
@@ -288,7 +292,7 @@ def main() -> None:
         (work / "callbacks.jsonl").unlink(missing_ok=True)
         entry = {"cells": n, "genes": int(ad.read_h5ad(path, backed="r").n_vars)}
         try:
-            entry.update(measure_browser(path, work, drawn=min(n, 100_000)))
+            entry.update(measure_browser(path, work, drawn=min(n, 100_000), workers=args.workers, threads=args.threads))
         except Exception as exc:  # report what was measured and why the rest is missing
             entry["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
             entry["callbacks_so_far"] = callback_stats(work / "callbacks.jsonl", 0)
