@@ -13,12 +13,12 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from ._validate import as_coords, as_mask, same_length
+from .qc import STATUS_COLOURS
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#7b4173", "#3182bd")
 NAMED_COLOURS = {"sensitive": "#2166ac", "resistant": "#b2182b", "TP": "#2166ac", "TN": "#b2182b",
-                 "FP": "#f4a582", "FN": "#92c5de", "unknown": "#bbbbbb",
-                 "kept": "#2c7fb8", "flagged": "#d95f0e", "empty droplet": "#cccccc"}
+                 "FP": "#f4a582", "FN": "#92c5de", "unknown": "#bbbbbb", **STATUS_COLOURS}
 # Above this many points a continuous colour is drawn as COLOUR_LEVELS traces of one colour each: plotly.js
 # parses a per-point colour array point by point (about 0.6 s for 100k points in a browser without a GPU), while
 # 64 levels are more than the eye separates on a colour scale. Hover then shows the level's range.
@@ -29,6 +29,7 @@ COLOUR_LEVELS = 64
 PLAIN_WHITE = {"plot_bgcolor": "white", "paper_bgcolor": "white", "font": {"color": "#2a3f5f"},
                "hoverlabel": {"align": "left"}}
 MARKER = {"opacity": 0.85}
+UNSELECTED = {"marker": {"opacity": 0.12}}
 
 
 def point_size(n: int) -> float:
@@ -36,7 +37,6 @@ def point_size(n: int) -> float:
     showing dense regions better, it bounds the pixels a software WebGL renderer has to fill (a 100k-point
     redraw at 5 px costs about twice as much as at 2.3 px without a GPU)."""
     return float(np.clip(6 * (2000 / max(n, 1)) ** 0.25, 2, 6))
-UNSELECTED = {"marker": {"opacity": 0.12}}
 
 
 def _points(c: np.ndarray, idx, *, mask, ids, colour, hover: str, **extra) -> dict:
