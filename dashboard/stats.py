@@ -47,18 +47,18 @@ def selection_vs_rest(X, mask: np.ndarray, *, genes, moments: tuple[np.ndarray, 
     """Differential expression of the selected cells against the rest: Welch's t-test per gene (as scanpy's
     ``rank_genes_groups(method='t-test')``), Benjamini-Hochberg adjusted, sorted by t.
 
-    ``X`` is cells x genes (dense or sparse), or a store with a ``row_moments(rows)`` method
+    ``X`` is cells x genes (dense or sparse), or a store with a ``row_moments(rows)`` method and ``moments``
     (``dashboard.expression.GeneMajor``). ``moments`` (per-gene sum and sum of squares over all cells,
-    :func:`row_moments`) are computed once per
-    run; then only the smaller side of the split is read and the other side is the difference, so a
-    selection of half of 100k cells costs one pass over 50k rows instead of two copies of the matrix.
+    :func:`row_moments`) are computed once per run; then only the smaller side of the split is read and the
+    other side is the difference, so a selection of half of 100k cells costs one pass over 50k rows instead
+    of two copies of the matrix.
     log2 fold change uses scanpy's formula (it assumes log1p data; NaN otherwise).
     """
     from scipy.stats import false_discovery_control, ttest_ind_from_stats
 
     mask = np.asarray(mask, dtype=bool)
-    if moments is None:
-        moments = row_moments(X, np.arange(len(mask)))
+    if moments is None:  # a store carries its own; a matrix gets them computed here
+        moments = X.moments if hasattr(X, "moments") else row_moments(X, np.arange(len(mask)))
     n1, n = int(mask.sum()), len(mask)
     n2 = n - n1
     if n1 < 2 or n2 < 2:

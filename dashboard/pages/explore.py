@@ -323,7 +323,7 @@ def register(app, store, cache) -> None:
         if mask is None:
             return [], [], ""
         try:
-            df = selection_vs_rest(run.expression, mask, genes=run.genes, moments=run.expression.moments).head(200)
+            df = selection_vs_rest(run.expression, mask, genes=run.genes).head(200)
         except ValueError as exc:
             return [], [], str(exc)
         df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
@@ -338,5 +338,5 @@ def register(app, store, cache) -> None:
         mask = current_mask(run, session, selection)
         if mask is None:
             raise PreventUpdate
-        df = selection_vs_rest(run.expression, mask, genes=run.genes, moments=run.expression.moments)
+        df = selection_vs_rest(run.expression, mask, genes=run.genes)
         return dcc.send_data_frame(df.to_csv, f"{run.uns('run_id', default='run')}_selection_vs_rest.csv", index=False)
