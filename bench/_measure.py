@@ -63,6 +63,21 @@ class ProcessTreeMemory:
         self._thread.join()
 
 
+def wait_for_http(url: str, *, proc=None, timeout: float = 600) -> None:
+    """Return once ``url`` answers; raise if ``timeout`` seconds pass or the server process ``proc`` exits."""
+    import urllib.request
+
+    t0 = time.perf_counter()
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if time.perf_counter() - t0 > timeout or (proc is not None and proc.poll() is not None):
+                raise RuntimeError(f"server did not start: {url}") from None
+            time.sleep(0.1)
+
+
 def run_measured(cfg, *, analyse: bool = True) -> dict:
     """Run ``cfg`` and return wall time, per-stage seconds and per-stage peak memory."""
     import anndata as ad

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import anndata as ad  # noqa: E402
 
 from bench._webgl import probe_for  # noqa: E402
-from bench._measure import ProcessTreeMemory  # noqa: E402
+from bench._measure import ProcessTreeMemory, wait_for_http  # noqa: E402
 from bench.dashboard import browser, free_port, wait_until  # noqa: E402
 
 
@@ -51,17 +51,7 @@ def measure(exe: str, path: Path, *, warm_loads: int = 3) -> dict:
     memory = ProcessTreeMemory(proc.pid)
     url = f"http://127.0.0.1:{port}/"
     try:
-        import urllib.request
-
-        t0 = time.perf_counter()
-        while True:  # cellxgene reads the file before it listens
-            try:
-                urllib.request.urlopen(url + "health", timeout=2)
-                break
-            except OSError:
-                if time.perf_counter() - t0 > 600 or proc.poll() is not None:
-                    raise RuntimeError("cellxgene did not start")
-                time.sleep(0.2)
+        wait_for_http(url + "health", proc=proc)  # cellxgene reads the file before it listens
         d = browser()
         d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": probe_for(n)})
         try:
