@@ -23,7 +23,7 @@ from . import provenance
 from .data import DataError, catalog, read_single_cell
 from .data.install import checksums
 from .tools.embedding import neighbors_umap
-from .tools.qc import isolation_forest, qc_metrics
+from .tools.qc import empty_mask, isolation_forest, qc_metrics
 
 def input_checksum(source: str) -> str:
     """One sha256 for a catalog dataset (over its files' checksums) or a file."""
@@ -47,17 +47,26 @@ def run_qc(source: str, *, contamination: str | float = "auto", threshold: float
 
 
 def embedding(adata: ad.AnnData, *, seed: int = 0) -> np.ndarray:
-    """A UMAP of the cells for QC review (normalise, log, HVG, PCA, exact kNN up to 50k cells)."""
+    """A UMAP of the cells for QC review (normalise, log, HVG, PCA, exact kNN up to 50k cells).
+
+    Empty droplets (``obs['qc_empty']``) are left out and get NaN coordinates: they hold no cell to place, and
+    in unfiltered droplet data they are most barcodes, so embedding them would cost most of the time.
+    """
     import scanpy as sc
 
-    tmp = ad.AnnData(adata.X.copy(), obs=adata.obs[[]].copy(), var=adata.var[[]].copy())
+    cells = ~empty_mask(adata.obs)
+    coords = np.full((adata.n_obs, 2), np.nan, dtype=np.float32)
+    if cells.sum() < 4:
+        return coords
+    tmp = ad.AnnData(adata.X[cells].copy(), obs=adata.obs[[]].iloc[cells].copy(), var=adata.var[[]].copy())
     if adata.uns.get("qc", {}).get("counts", True):
         sc.pp.normalize_total(tmp, target_sum=1e4)
         sc.pp.log1p(tmp)
     sc.pp.highly_variable_genes(tmp, n_top_genes=min(2000, tmp.n_vars), subset=True)
     sc.pp.pca(tmp, n_comps=min(30, tmp.n_vars - 1, tmp.n_obs - 1), random_state=seed)
     neighbors_umap(tmp, use_rep="X_pca", seed=seed)
-    return tmp.obsm["X_umap"].astype(np.float32)
+    coords[cells] = tmp.obsm["X_umap"]
+    return coords
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")

@@ -46,11 +46,22 @@ CancelHook = Callable[[], bool]
 
 
 def resolve_device(name: str = "auto") -> torch.device:
+    """``auto``: the first CUDA device when torch sees one, else the CPU; ``cpu``; ``cuda`` or ``cuda:N``."""
+    from .data.errors import DataError
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("CUDA was asked for but no CUDA device is available")
-    return torch.device(name)
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or name.startswith("cuda:"):
+        index = name.partition(":")[2]
+        if not torch.cuda.is_available():
+            raise DataError(f"device {name!r} was asked for, but this machine has no CUDA device that torch can use "
+                            "(use --device auto or cpu)")
+        if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+            raise DataError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+        return torch.device(name)
+    raise DataError(f"Unknown device {name!r}: use auto, cpu, cuda or cuda:N")
 
 
 def set_seed(seed: int) -> None:

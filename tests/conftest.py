@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import dash_duo, dash_thread_server, two_browsers  # noqa: F401  (browser fixtures)
 from engine.data.install import MIRROR_ENV, is_installed
 
 DEMO_IDS = ["gdsc", "scdeal_bulk_labels", "scad_plx4720"]
@@ -47,13 +48,6 @@ def plx_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("precomputed")
     cfg = RunConfig(drug="PLX-4720", sc="scad_plx4720", seeds=2, out=str(out), train=TrainConfig(**FAST_TRAIN))
     return run(cfg, analyse=lambda result, models: analyse_run(result, models=models, n_null=1000))
-
-
-def pytest_setup_options():
-    """Headless Debian Chromium for dash[testing]'s browser fixtures."""
-    from dashboard.browser import chrome_options
-
-    return chrome_options()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from engine.data import DataError
 from .. import figures as fig
 from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
+from ..tables import grid_columns, grid_rows
 from .explore_layout import layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
 from .explore_umap import umap_figure
 
@@ -110,13 +111,12 @@ def register(app, store, cache) -> None:
         return [{"label": g, "value": g} for g in hits]
 
     @app.callback(Output("color-by", "value"), Output("gene", "value"),
-                  Input("attr-table", "active_cell"), Input("gene", "value"), State("attr-table", "derived_viewport_data"),
-                  prevent_initial_call=True)
-    def colour_by_gene(active, gene, rows):
+                  Input("attr-table", "cellClicked"), Input("gene", "value"), prevent_initial_call=True)
+    def colour_by_gene(clicked, gene):
         if ctx.triggered_id == "attr-table":
-            if not active or not rows:
+            if not clicked or not clicked.get("rowId"):
                 raise PreventUpdate
-            return "gene", rows[active["row"]]["gene"]
+            return "gene", clicked["rowId"]
         return ("gene", no_update) if gene else (no_update, no_update)
 
     # Runs in the browser: forward only the selection's geometry (or, without geometry, point positions),
@@ -284,16 +284,16 @@ def register(app, store, cache) -> None:
                               _table(pd.DataFrame.from_dict(rows, orient="index"), index_name="model")])
         return figs[0], figs[1], table
 
-    @app.callback(Output("attr-table", "data"), Output("attr-table", "columns"), Input("panels-run", "data"))
+    @app.callback(Output("attr-table", "rowData"), Output("attr-table", "columnDefs"), Input("panels-run", "data"))
     def attribution_table(path):
         run = open_run(path)
         table = run.uns("attribution")
         if not isinstance(table, pd.DataFrame):
-            return [], [{"name": "attribution absent for this run", "id": "gene"}]
+            return [], grid_columns(["gene"], labels={"gene": "attribution absent for this run"})
         cols = ["rank", "gene", "mean_abs_ig", "mean_abs_ig_sensitive", "mean_abs_ig_resistant", "log2_ratio", "pval_adj"]
         df = table.reset_index(names="gene")[cols].head(500)
         df[cols[2:]] = df[cols[2:]].astype(float).map(lambda v: float(f"{v:.4g}"))
-        return df.to_dict("records"), [{"name": c.replace("_", " "), "id": c} for c in cols]
+        return grid_rows(df), grid_columns(cols)
 
     @app.callback(Output("selection-info", "children"), Input("run-picker", "value"), Input("selection", "data"),
                   State("session-id", "data"))
@@ -314,7 +314,7 @@ def register(app, store, cache) -> None:
         m = selection_metrics(run.labels, run.obs("sensitivity_score"), threshold=threshold, mask=mask)
         return _table(pd.DataFrame({k: [round(v, 3)] for k, v in m.items()}, index=["selection"]))
 
-    @app.callback(Output("sel-deg-table", "data"), Output("sel-deg-table", "columns"), Output("sel-deg-note", "children"),
+    @app.callback(Output("sel-deg-table", "rowData"), Output("sel-deg-table", "columnDefs"), Output("sel-deg-note", "children"),
                   Input("panels-run", "data"), Input("selection", "data"), State("session-id", "data"))
     def selection_degs(path, selection, session):
         """Selection vs rest DEGs: its own callback, so the other panels do not wait for it."""
@@ -328,7 +328,7 @@ def register(app, store, cache) -> None:
             return [], [], str(exc)
         df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
         cols = ["gene", "t", "log2fc", "pval_adj"]
-        return df[cols].to_dict("records"), [{"name": c, "id": c} for c in cols], ""
+        return grid_rows(df[cols]), grid_columns(cols), ""
 
     @app.callback(Output("download-deg", "data"), Input("download-deg-button", "n_clicks"),
                   State("run-picker", "value"), State("selection", "data"), State("session-id", "data"),

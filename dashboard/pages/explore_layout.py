@@ -6,14 +6,12 @@ import uuid
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from engine.data import DataError
 
+from ..tables import data_grid
 from .explore_umap import COLOR_BY, umap_figure
-
-TABLE_STYLE = {"style_table": {"overflowX": "auto"}, "style_cell": {"fontSize": 12, "padding": "2px 6px"},
-               "style_header": {"fontWeight": "bold"}}
 
 
 def _card(title: str, body, *, width: int = 6) -> dbc.Col:
@@ -103,12 +101,11 @@ def linked_panels() -> tuple[list, list]:
         dbc.Button("Download selection vs rest DEGs (CSV)", id="download-deg-button", size="sm", className="mb-2"),
         dcc.Download(id="download-deg"),
         html.Small(id="sel-deg-note", className="text-muted"),
-        dcc.Loading(dash_table.DataTable(id="sel-deg-table", page_size=10, sort_action="native", **TABLE_STYLE)),
+        dcc.Loading(data_grid("sel-deg-table")),
     ]
     attribution_panel = [
         html.Small("Integrated gradients of the sensitivity output, mean over seeds. Click a gene to colour the UMAP."),
-        dash_table.DataTable(id="attr-table", page_size=12, sort_action="native", filter_action="native",
-                             **TABLE_STYLE),
+        data_grid("attr-table", page_size=12, filterable=True, row_id="gene"),
     ]
     below = [
         dbc.Row([_card("Gene-signature scores", dbc.Row([dbc.Col(_graph("scores-scatter"), width=6),

@@ -19,6 +19,7 @@ from engine.tools.qc import empty_mask, fixed_cutoff_flags, flagged_mask, main_m
 
 from ..auth import current_user
 from ..figures import embedding_figure, message_figure, metric_histograms, outlier_histogram
+from ..tables import grid_columns, grid_rows
 from .qc_layout import layout  # noqa: F401  (the page's layout lives beside its callbacks)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,19 @@ def counts_summary(obs: pd.DataFrame, qc: dict, flagged: np.ndarray) -> dict:
     if qc.get("counts"):
         out["fixed_cutoffs"] = int(fixed_cutoff_flags(obs).sum())
     return out
+
+
+def qc_umap(coords, status: np.ndarray, *, uirevision=None):
+    """The QC UMAP of the embedded cells (empty droplets have no coordinates and are counted in the title)."""
+    if coords is None:
+        return message_figure("this QC result has no UMAP (run qc with --embed)")
+    coords = np.asarray(coords)
+    drawn = np.isfinite(coords).all(1)
+    if not drawn.any():
+        return message_figure("too few cells to embed")
+    title = f"{int((~drawn).sum()):,} empty droplets not embedded" if not drawn.all() else ""
+    return embedding_figure(coords[drawn], status[drawn], categorical=True, color_label="QC", title=title,
+                            uirevision=uirevision)
 
 
 def register(app, qc_store, cfg: dict) -> None:
@@ -85,7 +99,7 @@ def register(app, qc_store, cfg: dict) -> None:
 
     @app.callback(Output("qc-counts", "children"), Output("qc-score-hist", "figure"), Output("qc-umap", "figure"),
                   Output("qc-metric-hist", "figure"),
-                  *[Output(f"qc-list-{k}", d) for k in ("flagged", "borderline", "best") for d in ("data", "columns")],
+                  *[Output(f"qc-list-{k}", d) for k in ("flagged", "borderline", "best") for d in ("rowData", "columnDefs")],
                   Input("qc-threshold", "value"), State("qc-name", "value"))
     def review(threshold, name):
         if not name:
@@ -103,15 +117,13 @@ def register(app, qc_store, cfg: dict) -> None:
             lines.append(html.Div(f"scanpy's fixed cut-offs would flag {c['fixed_cutoffs']:,}"))
         status = np.where(flagged, "flagged", "kept").astype(object)
         status[empty] = "empty droplet"
-        umap = (embedding_figure(adata.obsm["X_umap"], status, categorical=True, color_label="QC",
-                                 uirevision=name)
-                if "X_umap" in adata.obsm else message_figure("this QC result has no UMAP (run qc with --embed)"))
+        umap = qc_umap(adata.obsm.get("X_umap"), status, uirevision=name)
         lists = qc_lists(obs, threshold=threshold)
         cols = [k for k in LIST_COLUMNS if k in obs]
         tables = []
         for key in ("flagged", "borderline", "best"):
             df = lists[key][cols].round(3).reset_index(names="cell")
-            tables += [df.to_dict("records"), [{"name": k.replace("_", " "), "id": k} for k in df.columns]]
+            tables += [grid_rows(df), grid_columns(df.columns)]
         scores = obs["qc_outlier_score"].to_numpy()[~empty]
         return (lines, outlier_histogram(scores, threshold, n_hidden=int(empty.sum())), umap,
                 metric_histograms(obs, list(qc["metrics"]), status), *tables)

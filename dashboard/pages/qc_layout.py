@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from engine.data import catalog
 
-from .explore_layout import TABLE_STYLE, _card, _graph
+from ..tables import data_grid
+from .explore_layout import _card, _graph
 
 
 def layout(names: list[str]) -> html.Div:
@@ -31,7 +32,7 @@ def layout(names: list[str]) -> html.Div:
                            className="mt-4"), lg=1),
         dbc.Col(html.Div(id="qc-counts", className="small"), lg=3),
     ], className="mb-2")
-    lists = dbc.Row([dbc.Col([html.H6(title), dash_table.DataTable(id=f"qc-list-{key}", page_size=10, **TABLE_STYLE)],
+    lists = dbc.Row([dbc.Col([html.H6(title), data_grid(f"qc-list-{key}")],
                              lg=4) for key, title in (("flagged", "Flagged by the forest (most unusual)"),
                                                       ("borderline", "Borderline (nearest the threshold)"),
                                                       ("best", "Best (most typical)"))])

@@ -203,17 +203,18 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                       "warning" if final["status"] == "cancelled" else "danger", f"train-{final['status']}")
 
     @app.callback(Output("train-message", "children", allow_duplicate=True), Input("train-cancel", "n_clicks"),
-                  State("train-job-id", "data"), State("jobs-table", "selected_rows"), State("jobs-table", "data"),
-                  prevent_initial_call=True)
-    def cancel(_, job_id, selected, rows):
-        target = rows[selected[0]]["id"] if selected and rows and selected[0] < len(rows) else job_id
+                  State("train-job-id", "data"), State("jobs-table", "selectedRows"), prevent_initial_call=True)
+    def cancel(_, job_id, selected):
+        target = selected[0]["id"] if selected else job_id
         if not target:
             return _alert("No job to cancel", "secondary")
         if registry.request_cancel(target, owner=current_user()):
             return _alert("Cancel requested: the job stops at its next epoch", "warning", "cancel-ok")
         return _alert("That job is not yours, or it has already finished", "secondary")
 
-    @app.callback(Output("jobs-table", "data"), Input("jobs-refresh", "n_intervals"), Input("train-job-final", "data"))
+    @app.callback(Output("jobs-table", "rowData"), Output("jobs-updated", "children"),
+                  Input("jobs-refresh", "n_intervals"), Input("train-job-final", "data"))
     def jobs(*_):
         recover_dead_jobs(registry, results_dir=results_dir)
-        return job_rows(registry.list(owner=current_user()))
+        rows = job_rows(registry.list(owner=current_user()))
+        return rows, f"{len(rows)} job{'' if len(rows) == 1 else 's'} · updated {time.strftime('%H:%M:%S')}"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from engine.data import catalog
 
-from .explore_layout import TABLE_STYLE
+from ..tables import data_grid, grid_columns
 
 UPLOAD = "upload"
 NO_LABELS = ""
@@ -81,9 +81,9 @@ def layout(*, max_upload_mb: float) -> html.Div:
     ])], className="mb-3")
     jobs_card = dbc.Card([dbc.CardHeader("Your jobs"), dbc.CardBody([
         html.Small("Select a row and press Cancel to stop a queued or running job."),
-        dash_table.DataTable(id="jobs-table", columns=[{"id": c, "name": n, "presentation": "markdown"}
-                                                       if c == "open" else {"id": c, "name": n} for c, n in JOB_COLUMNS],
-                             row_selectable="single", page_size=10, sort_action="native", **TABLE_STYLE),
+        data_grid("jobs-table", selectable=True, row_id="id",
+                  columns=grid_columns([c for c, _ in JOB_COLUMNS], labels=dict(JOB_COLUMNS), markdown=("open",))),
+        html.Small(id="jobs-updated", className="text-muted"),
     ])])
     return html.Div([
         dcc.Store(id="train-upload-payload"),

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..data.errors import DataError
 from ..data.single_cell import is_counts
 
 COUNT_METRICS = ("log1p_total_counts", "log1p_n_genes_by_counts", "pct_counts_in_top_50_genes", "pct_counts_mt",
@@ -20,6 +21,7 @@ NORMALISED_METRICS = ("n_genes_detected", "mean_expression", "sd_expression")
 NORMALISED_LIMITS = ("no raw counts: library size, mitochondrial and ribosomal fractions and complexity cannot be "
                      "computed; the forest uses genes detected (non-zero values) and the per-cell mean and sd of "
                      "expression, which are only meaningful if the table was not scaled per cell")
+MIN_CELLS, MIN_GENES = 20, 60  # the forest needs a population; "% in the top 50 genes" needs more than 50 genes
 # scanpy's usual fixed cut-offs (the pbmc3k tutorial), for comparison
 FIXED_CUTOFFS = {"min_genes": 200, "max_genes": 2500, "max_pct_mt": 5.0}
 
@@ -38,6 +40,9 @@ def robust_z(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def qc_metrics(adata: ad.AnnData, *, layer: str | None = None) -> list[str]:
     """Add per-cell QC metrics to ``obs``; returns the names usable by the forest (constant ones left out)."""
     X = adata.layers[layer] if layer else adata.X
+    if adata.n_obs < MIN_CELLS or adata.n_vars < MIN_GENES:
+        raise DataError(f"QC needs at least {MIN_CELLS} cells and {MIN_GENES} genes; this input has {adata.n_obs:,} "
+                        f"cells and {adata.n_vars:,} genes (after mapping gene ids to symbols)")
     if is_counts(X):
         import scanpy as sc
 

@@ -22,6 +22,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for(condition, *, timeout: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail with ``what`` when ``timeout`` passes first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def redis_url(tmp_path):
     exe = shutil.which("redis-server")
@@ -33,12 +42,15 @@ def redis_url(tmp_path):
     import redis
 
     client = redis.Redis.from_url(url)
-    for _ in range(100):
+
+    def answers() -> bool:
+        assert proc.poll() is None, f"redis-server exited with code {proc.returncode}"
         try:
-            client.ping()
-            break
+            return client.ping()
         except redis.ConnectionError:
-            time.sleep(0.1)
+            return False
+
+    _wait_for(answers, timeout=30, what="redis-server to answer PING")
     yield url
     proc.terminate()
     proc.wait(10)
@@ -55,11 +67,11 @@ def celery_env(redis_url, results_dir, tmp_path):
                                    "gpu-or-cpu", "--pool", "solo", "--loglevel", "INFO", "--without-heartbeat",
                                    "--without-gossip", "--without-mingle"], cwd=ROOT, env=env, stdout=out,
                                   stderr=subprocess.STDOUT)
-    for _ in range(300):
-        if "ready" in log.read_text(errors="replace"):
-            break
+    def ready() -> bool:
         assert worker.poll() is None, log.read_text(errors="replace")
-        time.sleep(0.2)
+        return "ready" in log.read_text(errors="replace")
+
+    _wait_for(ready, timeout=180, what="the Celery worker to be ready")
     yield env, log
     worker.terminate()
     worker.wait(30)

@@ -49,7 +49,7 @@ def test_explore_002_selection_updates_metrics_everywhere(dash_duo, explore_app)
     dash_duo.wait_for_contains_text("#confusion", "selection", timeout=TIMEOUT)
     assert _confusion_text(dash_duo) != before
     dash_duo.wait_for_contains_text("#selection-metrics", "auroc", timeout=TIMEOUT)
-    dash_duo.wait_for_element("#sel-deg-table td", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#sel-deg-table .ag-cell", timeout=TIMEOUT)
     dash_duo.find_element("#clear-selection").click()
     dash_duo.wait_for_text_to_equal("#selection-info", "no selection", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
@@ -87,10 +87,10 @@ def test_explore_005_selection_survives_the_index_refresh(dash_duo, results_dir,
     _start(dash_duo, app)
     _select_left_half(dash_duo, "umap")
     dash_duo.wait_for_contains_text("#selection-info", "of 108 cells", timeout=TIMEOUT)
-    import time
-
-    time.sleep(3.5)  # three polls
-    assert "of 108 cells" in dash_duo.find_element("#selection-info").text
+    polls = dash_duo.prop("index-refresh", "n_intervals") or 0
+    dash_duo.wait_for_prop("index-refresh", "n_intervals", lambda n: (n or 0) >= polls + 3, timeout=TIMEOUT)
+    dash_duo.wait_for_callbacks()
+    assert "of 108 cells" in dash_duo.text("#selection-info")
 
 
 def test_explore_006_a_result_removed_after_listing_is_reported_not_crashed(dash_duo, explore_app, results_dir):

@@ -2,21 +2,44 @@
 
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
-import time
+import pytest
 
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 TIMEOUT = 30
-COMPUTE_TIMEOUT = 240
+COMPUTE_TIMEOUT = 300  # a wait for a condition: the compute takes ~10 s on 2 idle cores, far longer on busy ones
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _flagged(dash_duo) -> int:
-    return int(re.match(r"flagged ([\d,]+)", dash_duo.find_element("#qc-flag-count").text).group(1).replace(",", ""))
+    """The live flagged count (read again if the line re-renders; -1 while it is absent)."""
+    found = re.match(r"flagged ([\d,]+)", dash_duo.text("#qc-flag-count"))
+    return int(found.group(1).replace(",", "")) if found else -1
 
 
-def test_qc_001_compute_review_threshold_and_save_decision(dash_duo, results_dir, tmp_path):
+@pytest.fixture(scope="module")
+def qc_cold_path_prepared(tmp_path_factory):
+    """What the page's Compute pays once per machine, paid here so that the test waits only for the compute:
+    the PC9 count tables installed and parsed (the reader keeps a parsed copy), and scanpy's numba kernels
+    compiled into their on-disk cache by the same command on small synthetic droplets of the same types."""
+    from engine.data import read_single_cell
+    from engine.data.install import dataset_file
+    from synthetic import synthetic_droplets
+
+    read_single_cell("pc9_erlotinib", label_column=None)
+    folder = tmp_path_factory.mktemp("qc-warm")
+    symbols = dataset_file("gdsc", "key.genes.txt").read_text().split()[:1000]
+    synthetic_droplets(n_genes=1000, gene_names=symbols).write_h5ad(folder / "droplets.h5ad")
+    subprocess.run([sys.executable, "-m", "engine", "qc", str(folder / "droplets.h5ad"), "--out",
+                    str(folder / "droplets.qc.h5ad"), "--embed"], check=True, capture_output=True, cwd=PROJECT_ROOT)
+
+
+def test_qc_001_compute_review_threshold_and_save_decision(dash_duo, results_dir, tmp_path, qc_cold_path_prepared):
     from dashboard.app import create_app
 
     app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"),
@@ -30,7 +53,7 @@ def test_qc_001_compute_review_threshold_and_save_decision(dash_duo, results_dir
     dash_duo.wait_for_element("#qc-flag-count", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#qc-notes", "empty droplets", timeout=TIMEOUT)
     dash_duo.wait_for_element("#qc-umap .main-svg", timeout=TIMEOUT)
-    dash_duo.wait_for_element("#qc-list-flagged td", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#qc-list-flagged .ag-cell", timeout=TIMEOUT)
     assert "scanpy's fixed cut-offs would flag" in dash_duo.find_element("#qc-counts").text
     auto = _flagged(dash_duo)
 
@@ -40,7 +63,7 @@ def test_qc_001_compute_review_threshold_and_save_decision(dash_duo, results_dir
     for _ in range(5):
         thumb.send_keys(Keys.PAGE_DOWN)
     WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _: _flagged(dash_duo) > auto)
-    time.sleep(1)  # let the last keystroke's update land
+    dash_duo.wait_for_callbacks()  # the last keystroke's update has landed
     lowered = _flagged(dash_duo)
 
     dash_duo.find_element("#qc-decision-name").send_keys("pc9-strict")

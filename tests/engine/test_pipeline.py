@@ -2,6 +2,8 @@ import subprocess
 import sys
 
 import anndata as ad
+import numpy as np
+import pandas as pd
 import scanpy as sc
 
 from engine.results import metrics_table, missing_parts, read_result
@@ -42,7 +44,14 @@ def test_transfer_is_better_than_chance_on_plx4720(plx_run):
 def test_result_works_in_scanpy(plx_run):
     a = ad.read_h5ad(plx_run)
     sc.pp.neighbors(a, use_rep="X_latent")
-    sc.tl.rank_genes_groups(a, "leiden")
+    assert a.obsp["connectivities"].shape == (a.n_obs, a.n_obs) and a.obsp["connectivities"].nnz > a.n_obs
+    sc.tl.rank_genes_groups(a, "leiden", method="wilcoxon")
+    names = pd.DataFrame(a.uns["rank_genes_groups"]["names"])
+    assert list(names.columns) == list(a.obs["leiden"].cat.categories)
+    assert set(names.iloc[0]) <= set(a.var_names)
+    # what cellxgene needs: an embedding named X_*, categorical annotations, unique names
+    assert a.obsm["X_umap"].shape == (a.n_obs, 2) and np.isfinite(a.obsm["X_umap"]).all()
+    assert a.obs["predicted"].dtype == "category" and a.obs_names.is_unique and a.var_names.is_unique
 
 
 def test_no_temporary_files_left_and_models_saved(plx_run):

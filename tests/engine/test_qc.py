@@ -108,3 +108,17 @@ def test_a_run_drops_the_decisions_cells_and_records_it(tmp_path):
     assert result.n_obs == 108 - 11
     assert result.uns["qc_decision"]["name"] == "plx-10pct" and result.uns["qc_decision"]["n_excluded"] == 11
     assert not set(json.loads(path.read_text())["excluded"]) & set(result.obs_names)
+
+
+def test_review_embedding_places_cells_and_leaves_empty_droplets_out():
+    from engine.qc import embedding
+    from synthetic import synthetic_droplets
+
+    a = synthetic_droplets(n_cells=200, n_empty=600)
+    isolation_forest(a, metrics=qc_metrics(a))
+    coords = embedding(a, seed=0)
+    empty = a.obs["qc_empty"].to_numpy(bool)
+    assert coords.shape == (a.n_obs, 2) and 0 < empty.sum() < a.n_obs
+    assert np.isnan(coords[empty]).all() and np.isfinite(coords[~empty]).all()
+    # the empty droplets the rank curve found are the simulated ones
+    assert (a.obs.loc[empty, "truth"] == "empty").mean() > 0.95

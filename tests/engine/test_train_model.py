@@ -1,6 +1,11 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
+from engine.data import DataError
 from engine.model import DrugResponseModel
 from engine.train import Cancelled, TrainConfig, resolve_device, train
 
@@ -68,7 +73,17 @@ def test_save_load_round_trip(small, tmp_path):
     np.testing.assert_allclose(m.predict(transferred=False), m2.predict(transferred=False), rtol=1e-6)
 
 
-def test_device_auto_is_cpu_without_cuda():
-    import torch
+def test_device_auto_is_cpu_when_no_cuda_device_is_visible():
+    # a fresh interpreter that sees no CUDA device (as on this CPU machine, or a GPU machine with none visible)
+    code = ("from engine.train import resolve_device; from engine.data import DataError\n"
+            "print(resolve_device('auto').type)\n"
+            "try:\n    resolve_device('cuda')\nexcept DataError as e:\n    print('refused:', e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}).stdout.splitlines()
+    assert out[0] == "cpu"
+    assert out[1].startswith("refused: device 'cuda' was asked for") and "Traceback" not in out[1]
 
-    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+def test_unknown_device_is_a_plain_error():
+    with pytest.raises(DataError, match="Unknown device 'tpu'"):
+        resolve_device("tpu")

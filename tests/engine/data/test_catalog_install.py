@@ -32,6 +32,7 @@ def test_mirror_files_match_catalog_checksums(mirror):
         for f in d.files:
             p = mirror / f.mirror
             assert p.stat().st_size == f.size, f.mirror
+            assert hashlib.sha256(p.read_bytes()).hexdigest() == f.sha256, f.mirror
 
 
 def _isolated(monkeypatch, tmp_path, mirror_dir):

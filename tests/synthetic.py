@@ -1,0 +1,32 @@
+"""Small synthetic data for unit tests (in the spirit of scvi-tools' ``synthetic_iid``)."""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+
+def synthetic_droplets(*, n_cells: int = 300, n_empty: int = 900, n_genes: int = 400, seed: int = 0,
+                       gene_names: list[str] | None = None) -> ad.AnnData:
+    """Unfiltered droplet counts: ``n_cells`` real cells (two groups, negative-binomial UMI counts with a few
+    hundred to a few thousand UMI each) and ``n_empty`` near-empty barcodes; float32 CSR as the readers give.
+    Gene names include ribosomal (``RPS*``) and mitochondrial (``MT-*``) genes; the rest are ``gene_names``
+    (real symbols, for tests that go through the readers' id mapping) or made up."""
+    rng = np.random.default_rng(seed)
+    rest = list(gene_names or [f"GENE{i}" for i in range(n_genes)])[: n_genes - 15]
+    genes = ["MT-ND1", "MT-ND2", "MT-CO1", "MT-CO2", "MT-ATP6"] + [f"RPS{i}" for i in range(3, 13)] + rest
+    n_genes = len(genes)
+    base = rng.gamma(0.6, 1.0, size=(2, n_genes))
+    group = rng.integers(0, 2, n_cells)
+    depth = rng.lognormal(np.log(1500), 0.4, n_cells)
+    mu = base[group] / base[group].sum(1, keepdims=True) * depth[:, None]
+    cells = rng.negative_binomial(2, 2 / (2 + mu))
+    empty = rng.poisson(base.mean(0) / base.mean(0).sum() * rng.uniform(5, 60, (n_empty, 1)))
+    X = sp.csr_matrix(np.vstack([cells, empty]).astype(np.float32))
+    obs = pd.DataFrame({"truth": ["cell"] * n_cells + ["empty"] * n_empty},
+                       index=[f"bc{i}" for i in range(n_cells + n_empty)])
+    adata = ad.AnnData(X, obs=obs, var=pd.DataFrame(index=genes))
+    adata.layers["counts"] = X.copy()
+    return adata
