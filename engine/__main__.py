@@ -37,6 +37,14 @@ def _data_install(args) -> int:
     return 0
 
 
+def _data_mirror(args) -> int:
+    from .data.install import MIRROR_ENV, write_mirror
+
+    write_mirror(args.folder, args.ids or None, log=print)
+    print(f"offline machines: export {MIRROR_ENV}={args.folder}")
+    return 0
+
+
 def _run(args) -> int:
     from tqdm import tqdm
 
@@ -51,24 +59,47 @@ def _run(args) -> int:
                     sc_labels=args.sc_labels, label_column=args.label_column, seeds=args.seeds,
                     first_seed=args.first_seed, n_top_genes=args.n_top_genes, threshold=args.threshold,
                     out=args.out, name=args.name, qc=args.qc, train=train)
-    bar = tqdm(total=100, desc="run", unit="%", file=sys.stderr, disable=args.quiet,
-               bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed}] {postfix}")
+    bar = tqdm(total=100, desc="run", unit="%", file=sys.stderr, disable=args.quiet, dynamic_ncols=True,
+               bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed} elapsed, {remaining} left] {postfix}")
 
     def progress(event: dict) -> None:
-        bar.n = round(100 * event["fraction"])
-        bar.set_postfix_str(event.get("message", "")[:60], refresh=True)
+        bar.update(round(100 * event["fraction"]) - bar.n)
+        bar.set_postfix_str(event.get("message", "")[:50], refresh=True)
 
     analyse = None
     if not args.no_analysis:
         from .tools.analysis import analyse_run
 
         analyse = lambda result, models: analyse_run(result, models=models)
-    try:
-        path = run(cfg, progress=progress, analyse=analyse)
-    finally:
-        bar.close()
-    print(path)
+    with quiet_library_warnings() as caught:
+        try:
+            path = run(cfg, progress=progress, analyse=analyse)
+        finally:
+            bar.close()
+    _print_summary(path, n_warnings=len(caught), quiet=args.quiet)
     return 0
+
+
+def quiet_library_warnings():
+    """Keep third-party warnings out of the progress bar (they are counted, and shown with PYTHONWARNINGS)."""
+    import contextlib
+    import os
+    import warnings
+
+    return contextlib.nullcontext([]) if os.environ.get("PYTHONWARNINGS") else warnings.catch_warnings(record=True)
+
+
+def _print_summary(path, *, n_warnings: int, quiet: bool) -> None:
+    from .results import read_result, summary_lines
+
+    if not quiet:
+        adata = read_result(path)
+        print("\n".join(["", f"Result: {path}", *(f"  {line}" for line in summary_lines(adata))]), file=sys.stderr)
+        if n_warnings:
+            print(f"  ({n_warnings} library warning(s) hidden; set PYTHONWARNINGS=default to see them)", file=sys.stderr)
+        print(f"  open it: start the app (README command 1) and go to http://127.0.0.1:8050/?run={adata.uns['run_id']}"
+              f"\n  or in Python: anndata.read_h5ad({str(path)!r})", file=sys.stderr)
+    print(path)
 
 
 def _analyse(args) -> int:
@@ -140,7 +171,8 @@ def _demo(args) -> int:
     install(["gdsc", "scdeal_bulk_labels", "scad_plx4720"], log=print)
     existing = sorted(Path(args.out).glob("PLX-4720__scad-plx4720__*.h5ad"))
     if existing and not args.force:
-        print(f"demo result present: {existing[-1]}")
+        print("demo result present (--force makes it again):", file=sys.stderr)
+        _print_summary(existing[-1], n_warnings=0, quiet=False)
         return 0
     return main(["run", "--drug", "PLX-4720", "--sc", "scad_plx4720", "--seeds", str(args.seeds), "--out", args.out])
 
@@ -158,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     di.add_argument("--all", action="store_true", help="install every dataset")
     di.add_argument("--force", action="store_true", help="reinstall files that are already present")
     di.set_defaults(func=_data_install)
+    dm = data.add_parser("mirror", help="write a mirror folder (for offline machines) from the installed data, "
+                                        "installing what is missing from the public sources")
+    dm.add_argument("folder", help="the mirror folder to write (laid out as the catalog's mirror paths)")
+    dm.add_argument("ids", nargs="*", help="catalog ids (default: every dataset)")
+    dm.set_defaults(func=_data_mirror)
 
     r = sub.add_parser("run", help="train bulk -> single-cell transfer over several seeds and write a result .h5ad",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -224,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_qc)
     d = sub.add_parser("demo", help="install the demo data and make the PLX4720 demo result if it is missing")
     d.add_argument("--out", default="precomputed", help="results folder")
-    d.add_argument("--seeds", type=int, default=5, help="number of seeds")
+    d.add_argument("--seeds", type=int, default=3, help="number of seeds (the benchmarks use 5)")
     d.add_argument("--force", action="store_true", help="run again even if a demo result exists")
     d.set_defaults(func=_demo)
     return p

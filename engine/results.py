@@ -71,6 +71,31 @@ def read_result(path: str | Path, *, backed: bool = False) -> ad.AnnData:
     return adata
 
 
+def summary_lines(adata: ad.AnnData) -> list[str]:
+    """A few plain lines on what a run found: size, seeds, and AUROC of the model next to its baselines."""
+    m = adata.uns.get("metrics", {})
+    n_seeds = int(m.get("n_seeds", 1))
+    lines = [f"{adata.n_obs:,} cells x {adata.n_vars:,} genes shared with the bulk data; "
+             f"{n_seeds} seed{'s' if n_seeds != 1 else ''}"]
+    if "predicted" in adata.obs:
+        share = float((adata.obs["predicted"] == "sensitive").mean())
+        lines.append(f"predicted sensitive: {share:.0%} of cells at threshold {float(m.get('threshold', 0.5)):g}")
+    if "skipped" in m:
+        lines.append(f"no evaluation: {m['skipped']}")
+        return lines
+    names = {"transfer": "transfer model", "no_transfer": "no-transfer model",
+             "logistic_regression": "logistic regression (bulk only)"}
+    for key, label in names.items():
+        if key in m and "auroc" in m[key]:
+            v = m[key]["auroc"]
+            worst = float(v["min"]) if "min" in v else float(np.min(v["per_seed"]))  # results before "min" was kept
+            spread = f" ± {float(v['sd']):.3f} (worst seed {worst:.3f})" if n_seeds > 1 else " (1 seed)"
+            lines.append(f"AUROC {label:32s} {float(v['mean']):.3f}{spread}")
+    if "transfer_seed_ensemble" in m:
+        lines.append(f"AUROC {'seed ensemble (shown score)':32s} {float(m['transfer_seed_ensemble']['auroc']):.3f}")
+    return lines
+
+
 def metrics_table(adata: ad.AnnData) -> pd.DataFrame:
     """Rows = models, columns = 'metric mean' and 'metric sd' (empty when metrics were skipped)."""
     m = adata.uns.get("metrics", {})

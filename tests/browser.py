@@ -86,17 +86,21 @@ class ThreadServer:
 class GunicornServer:
     """``gunicorn wsgi:server`` in its own process group, as README command 1 starts it."""
 
-    def __init__(self, *, port: int, env: dict, workers: int = 2, threads: int = 4):
+    def __init__(self, *, args: list[str], port: int, env: dict, log: Path):
         self.url = f"http://127.0.0.1:{port}"
-        cmd = [str(Path(sys.executable).with_name("gunicorn")), "-w", str(workers), "--threads", str(threads),
-               "-b", f"127.0.0.1:{port}", "wsgi:server"]
-        self.proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env={**os.environ, **env}, start_new_session=True,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.log = log
+        cmd = [str(Path(sys.executable).with_name("gunicorn")), *args]
+        with open(log, "wb") as out:  # a file, not a pipe: an unread pipe that fills up would block the server
+            self.proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env={**os.environ, **env}, start_new_session=True,
+                                         stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_for_http(self.url + "/_dash-layout", timeout=120, proc=self.proc)
         except AssertionError:
             self.stop()
-            raise AssertionError(f"gunicorn did not start: {self.proc.stderr.read()[-2000:]}") from None
+            raise AssertionError(f"gunicorn did not start: {self.output()}") from None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
         if self.proc.poll() is None:

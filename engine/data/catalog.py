@@ -27,6 +27,7 @@ class CatalogFile:
     pypi: str | None = None  # "package==version" whose distribution holds the file
     member: str | None = None  # path of the file inside that distribution
     derived: str | None = None  # how the file was derived, when no public byte-identical source exists
+    recipe: str | None = None  # the recipe in engine/data/derive.py that makes a derived file from its source
 
 
 @dataclass(frozen=True)

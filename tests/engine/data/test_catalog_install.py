@@ -64,8 +64,8 @@ def test_corrupt_mirror_file_is_refused_and_leaves_nothing(monkeypatch, tmp_path
 
 def test_missing_file_without_source_gives_clear_message(monkeypatch, tmp_path):
     _isolated(monkeypatch, tmp_path, tmp_path / "empty-mirror")
-    with pytest.raises(DataError, match="derived|SCRESPONSE_DATA_MIRROR"):
-        install(["gene_id_maps"])
+    with pytest.raises(DataError, match="no recipe makes it here"):
+        install(["ccle"])  # its expression matrix is derived, with no recipe
 
 
 def test_install_from_public_source_url_recompresses_and_verifies(monkeypatch, tmp_path, mirror):
@@ -76,11 +76,11 @@ def test_install_from_public_source_url_recompresses_and_verifies(monkeypatch, t
     upstream.write_bytes(gzip.decompress((mirror / f.mirror).read_bytes()))
     target = tmp_path / "out" / f.name
     target.parent.mkdir()
-    origin = _install_file(replace(f, url=upstream.as_uri()), target, dataset_id="scad_plx4720")
+    origin = _install_file(replace(f, url=upstream.as_uri()), target, dataset_id="scad_plx4720", downloads=tmp_path)
     assert origin == upstream.as_uri()
     assert hashlib.sha256(gzip.decompress(target.read_bytes())).hexdigest() == f.content_sha256
     upstream.write_bytes(b"tampered")
     target.unlink()
     with pytest.raises(DataError, match="Checksum mismatch"):
-        _install_file(replace(f, url=upstream.as_uri()), target, dataset_id="scad_plx4720")
+        _install_file(replace(f, url=upstream.as_uri()), target, dataset_id="scad_plx4720", downloads=tmp_path)
     assert not target.exists()
