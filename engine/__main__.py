@@ -60,7 +60,7 @@ def _run(args) -> int:
                     first_seed=args.first_seed, n_top_genes=args.n_top_genes, threshold=args.threshold,
                     out=args.out, name=args.name, qc=args.qc, train=train)
     bar = tqdm(total=100, desc="run", unit="%", file=sys.stderr, disable=args.quiet, dynamic_ncols=True,
-               bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed} elapsed, {remaining} left] {postfix}")
+               bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed} elapsed, {remaining} left]{postfix}")
 
     def progress(event: dict) -> None:
         bar.update(round(100 * event["fraction"]) - bar.n)
