@@ -9,9 +9,10 @@ import argparse
 import sys
 
 from .data.errors import DataError
-from .train import TrainConfig
+from .config import ALIGNERS, ENCODERS, RESPONSES, SCREENS, RunConfig, TrainConfig
 
 _T = TrainConfig()
+_R = RunConfig(drug="", sc="")
 
 
 def _data_list(args) -> int:
@@ -203,15 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--sc", required=True, help="single-cell catalog id (e.g. scad_plx4720) or a file: .h5ad, "
                    "cells x genes TSV with a label column, genes x cells count table, or a 10x mtx folder")
     g.add_argument("--bulk", default="gdsc", help="bulk catalog id, or an .h5ad with obs['response']")
-    g.add_argument("--response", default="binary", choices=["binary", "ln_ic50", "auc", "ccle_ic50", "ccle_actarea"],
+    g.add_argument("--response", default="binary", choices=RESPONSES,
                    help="bulk response: scDEAL binary labels, or a continuous response binarised by the waterfall rule")
-    g.add_argument("--screen", default="GDSC2", choices=["GDSC1", "GDSC2", "both"], help="GDSC screen for ln_ic50/auc")
+    g.add_argument("--screen", default="GDSC2", choices=SCREENS, help="GDSC screen for ln_ic50/auc")
     g.add_argument("--sc-labels", default=None, help="table of per-cell labels (index = cell id), for evaluation only")
     g.add_argument("--label-column", default="response", help="label column in the cells' file or label table")
     g.add_argument("--n-top-genes", type=int, default=None, help="keep this many highly variable shared genes")
     m = r.add_argument_group("model (defaults fixed in advance; never tuned on single-cell labels)")
-    m.add_argument("--encoder", default=_T.encoder_type, choices=["ae", "dae", "vae"], help="encoder type")
-    m.add_argument("--aligner", default=_T.aligner, choices=["mmd", "coral", "none"], help="domain alignment loss")
+    m.add_argument("--encoder", default=_T.encoder_type, choices=ENCODERS, help="encoder type")
+    m.add_argument("--aligner", default=_T.aligner, choices=ALIGNERS, help="domain alignment loss")
     m.add_argument("--hidden", type=int, nargs="+", default=list(_T.hidden), help="hidden layer sizes")
     m.add_argument("--latent", type=int, default=_T.n_latent, help="latent dimensions")
     m.add_argument("--dropout", type=float, default=_T.dropout, help="dropout rate")
@@ -223,11 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--transfer-epochs", type=int, default=_T.transfer_epochs, help="transfer epochs")
     m.add_argument("--lambda-align", type=float, default=_T.lambda_align, help="weight of the alignment loss")
     m.add_argument("--lambda-rec", type=float, default=_T.lambda_rec, help="weight of the reconstruction losses")
-    m.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto = CUDA when present")
+    m.add_argument("--device", default=_T.device, help="auto (CUDA when present), cpu, cuda or cuda:N")
     o = r.add_argument_group("run")
-    o.add_argument("--seeds", type=int, default=5, help="number of seeds")
+    o.add_argument("--seeds", type=int, default=_R.seeds, help="number of seeds")
     o.add_argument("--first-seed", type=int, default=0, help="first seed")
-    o.add_argument("--threshold", type=float, default=0.5, help="score threshold for 'sensitive' (F1, MCC, BA)")
+    o.add_argument("--threshold", type=float, default=_R.threshold, help="score threshold for 'sensitive' (F1, MCC, BA)")
     o.add_argument("--out", default="precomputed", help="folder for the result file")
     o.add_argument("--name", default=None, help="result file name (default: drug__data__time__id)")
     o.add_argument("--qc", default=None, help="a saved QC decision (.json from `qc --save-decision`): leave its "

@@ -1,41 +1,99 @@
 """Run and training settings as plain dataclasses: importing them loads no torch (the web process uses them).
 
-``RunConfig`` (a run: data, seeds, output) holds a ``TrainConfig`` (the model and its training).
+``RunConfig`` (a run: data, seeds, output) holds a ``TrainConfig`` (the model and its training). Each field's
+choices or range live in its metadata, the one source that ``validate()``, the CLI and the Train page read.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from .data import catalog
+from .data.errors import DataError
 from .tools.metrics import DEFAULT_THRESHOLD
+
+ENCODERS = ("ae", "dae", "vae")
+ALIGNERS = ("mmd", "coral", "none")
+RESPONSES = ("binary", "ln_ic50", "auc", "ccle_ic50", "ccle_actarea")
+SCREENS = ("GDSC1", "GDSC2", "both")
+DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d{1,2})?)$")
+
+
+def _opt(default, *, choices=None, low=None, high=None, low_open=False, high_open=False, help=""):
+    """A field with its allowed values: ``choices``, or a range [low, high] (ends open where said)."""
+    meta = {"choices": choices, "low": low, "high": high, "low_open": low_open, "high_open": high_open, "help": help}
+    if isinstance(default, tuple):
+        return field(default_factory=lambda: default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def limits(cls, name: str) -> dict:
+    """The metadata (choices, low, high, ...) of one field of a settings dataclass."""
+    return next(f.metadata for f in fields(cls) if f.name == name)
+
+
+def _check(obj) -> None:
+    for f in fields(obj):
+        meta, value = f.metadata, getattr(obj, f.name)
+        if not meta or value is None:
+            continue
+        label = meta.get("help") or f.name.replace("_", " ")
+        if meta["choices"] is not None:
+            if value not in meta["choices"]:
+                raise DataError(f"{label}: {value!r} is not one of {', '.join(map(str, meta['choices']))}")
+            continue
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        if not values:
+            raise DataError(f"{label}: give at least one value")
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not math.isfinite(v)):
+                raise DataError(f"{label}: {v!r} is not a number")
+            whole = "int" in str(f.type) and "float" not in str(f.type)
+            if whole and not float(v).is_integer():
+                raise DataError(f"{label}: {v!r} is not a whole number")
+            lo, hi = meta["low"], meta["high"]
+            if lo is not None and (v < lo or (meta["low_open"] and v == lo)):
+                raise DataError(f"{label}: {v!r} is too small (it must be {'above' if meta['low_open'] else 'at least'} {lo:g})")
+            if hi is not None and (v > hi or (meta["high_open"] and v == hi)):
+                raise DataError(f"{label}: {v!r} is too large (it must be {'below' if meta['high_open'] else 'at most'} {hi:g})")
+        if "int" in str(f.type) and "float" not in str(f.type):  # 3.0 from a number input is the whole number 3
+            setattr(obj, f.name, tuple(int(v) for v in values) if isinstance(value, (tuple, list)) else int(value))
 
 
 @dataclass
 class TrainConfig:
     """Settings, fixed in advance (see README, 'Scientific honesty'); none is tuned on single-cell labels."""
 
-    encoder_type: str = "ae"
-    hidden: tuple[int, ...] = (256,)
-    n_latent: int = 64
-    predictor_hidden: int = 32
-    dropout: float = 0.3
-    noise: float = 0.2  # masking rate of the denoising AE
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    batch_size: int = 128
-    pretrain_epochs: int = 100
-    patience: int = 10
-    transfer_epochs: int = 30
-    aligner: str = "mmd"
-    lambda_align: float = 1.0
-    lambda_rec: float = 0.5
-    beta_kl: float = 1e-3
-    val_fraction: float = 0.2
+    encoder_type: str = _opt("ae", choices=ENCODERS, help="encoder")
+    hidden: tuple[int, ...] = _opt((256,), low=1, high=8192, help="hidden layer sizes")
+    n_latent: int = _opt(64, low=2, high=1024, help="latent dimensions")
+    predictor_hidden: int = _opt(32, low=1, high=4096, help="predictor hidden size")
+    dropout: float = _opt(0.3, low=0.0, high=1.0, high_open=True, help="dropout")
+    noise: float = _opt(0.2, low=0.0, high=1.0, high_open=True, help="masking rate of the denoising AE")
+    lr: float = _opt(1e-3, low=0.0, high=1.0, low_open=True, help="learning rate")
+    weight_decay: float = _opt(1e-4, low=0.0, high=1.0, help="weight decay")
+    batch_size: int = _opt(128, low=4, high=65536, help="batch size")
+    pretrain_epochs: int = _opt(100, low=1, high=1000, help="bulk epochs")
+    patience: int = _opt(10, low=1, high=1000, help="patience")
+    transfer_epochs: int = _opt(30, low=0, high=1000, help="transfer epochs")
+    aligner: str = _opt("mmd", choices=ALIGNERS, help="aligner")
+    lambda_align: float = _opt(1.0, low=0.0, high=1e3, help="alignment weight")
+    lambda_rec: float = _opt(0.5, low=0.0, high=1e3, help="reconstruction weight")
+    beta_kl: float = _opt(1e-3, low=0.0, high=1e3, help="KL weight")
+    val_fraction: float = _opt(0.2, low=0.0, high=0.5, low_open=True, help="bulk validation fraction")
     device: str = "auto"
+
+    def validate(self) -> "TrainConfig":
+        """Check every setting before any work starts; a DataError in plain words names the first bad one."""
+        _check(self)
+        if not isinstance(self.device, str) or not DEVICE_PATTERN.match(self.device):
+            raise DataError(f"device: {self.device!r} is not auto, cpu, cuda or cuda:N")
+        return self
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -55,24 +113,52 @@ class RunConfig:
     drug: str
     sc: str
     bulk: str = "gdsc"
-    response: str = "binary"
-    screen: str = "GDSC2"
+    response: str = _opt("binary", choices=RESPONSES, help="bulk response")
+    screen: str = _opt("GDSC2", choices=SCREENS, help="GDSC screen")
     sc_labels: str | None = None
     label_column: str | None = "response"  # None: no labels
-    seeds: int = 5
-    first_seed: int = 0
-    n_top_genes: int | None = None
-    threshold: float = DEFAULT_THRESHOLD
+    seeds: int = _opt(5, low=1, high=20, help="seeds")
+    first_seed: int = _opt(0, low=0, high=2**31 - 1, help="first seed")
+    n_top_genes: int | None = _opt(None, low=50, high=100_000, help="highly variable genes")
+    threshold: float = _opt(DEFAULT_THRESHOLD, low=0.0, high=1.0, low_open=True, high_open=True, help="threshold")
     out: str = "precomputed"
     name: str | None = None
     save_models: bool = True
     qc: str | None = None  # a saved QC decision (engine.qc): its excluded cells are left out
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    def validate(self, *, check_out: bool = True) -> "RunConfig":
+        """Check every setting (and that ``out`` is a writable folder) before any data are read."""
+        _check(self)
+        self.train.validate()
+        if self.name is not None and not NAME_PATTERN.match(str(self.name)):
+            raise DataError(f"run name {self.name!r}: use letters, digits, '.', '_' and '-' only (at most 80), "
+                            "no folders")
+        if check_out:
+            writable_folder(self.out)
+        return self
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["train"] = self.train.to_dict()
         return d
+
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+
+
+def writable_folder(path: str | Path) -> Path:
+    """``path`` as a folder that exists (made if missing) and can be written; a plain DataError otherwise."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise DataError(f"output folder {path.name!r} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create the output folder {path.name!r}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise DataError(f"the output folder {path.name!r} is not writable")
+    return path
 
 
 def _slug(text: str) -> str:

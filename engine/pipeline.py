@@ -67,6 +67,7 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     during training and raises :class:`engine.train.Cancelled`. ``analyse(result, models)`` may add
     analysis keys before the file is written.
     """
+    cfg.validate()  # every setting, and a writable output folder, before any data are read
     report = progress or (lambda e: None)
 
     def checkpoint(stage: str) -> None:

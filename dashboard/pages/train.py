@@ -152,6 +152,8 @@ def register(app, registry, cfg: dict, qc_store) -> None:
             if None in (pre_epochs, tr_epochs, seeds):
                 raise DataError("Epochs and seeds must be whole numbers in their ranges")
             sc_source, labels = sc, "response"
+            if sc != UPLOAD and not (catalog.is_dataset_id(str(sc)) and catalog.get(sc).kind == "single_cell"):
+                raise DataError("Choose a single-cell dataset from the list, or upload your own")
             if sc == UPLOAD:
                 if not token:
                     raise DataError("Upload a single-cell .h5ad first (or choose a catalog dataset)")
@@ -164,10 +166,10 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                 if qc_name not in known:
                     raise DataError(f"QC decision {qc_name!r} was not made on this dataset")
                 qc_path = known[qc_name]
-            train = TrainConfig(encoder_type=encoder, aligner=aligner, device=device, pretrain_epochs=int(pre_epochs),
-                                transfer_epochs=int(tr_epochs))
+            train = TrainConfig(encoder_type=encoder, aligner=aligner, device=device, pretrain_epochs=pre_epochs,
+                                transfer_epochs=tr_epochs)
             cfg_run = RunConfig(drug=drug, sc=sc_source, response=response, screen=screen, label_column=labels,
-                                seeds=int(seeds), out=results_dir, qc=qc_path, train=train)
+                                seeds=seeds, out=results_dir, qc=qc_path, train=train).validate()
         except (DataError, UploadError) as exc:
             return no_update, _alert(str(exc), id_="launch-error")
         run = f"{_slug(name)}__{uuid.uuid4().hex[:6]}" if name else run_name(cfg_run, provenance.utc_now())

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from engine.config import RunConfig, TrainConfig, limits
 from engine.data import catalog
 
 from ..tables import data_grid, grid_columns
@@ -27,6 +30,13 @@ def single_cell_options() -> list[dict]:
 
 def _field(label: str, component, *, width: int = 6, help_: str = "") -> dbc.Col:
     return dbc.Col([dbc.Label(label), component, dbc.FormText(help_) if help_ else None], md=width, className="mb-2")
+
+
+def _whole_number(input_id: str, settings, name: str, *, value=None) -> dbc.Input:
+    """A number input whose range and default come from the settings dataclass (engine/config.py)."""
+    meta = limits(settings, name)
+    default = value if value is not None else next(f.default for f in fields(settings) if f.name == name)
+    return dbc.Input(id=input_id, type="number", min=meta["low"], max=meta["high"], step=1, value=default)
 
 
 def layout(*, max_upload_mb: float) -> html.Div:
@@ -59,11 +69,10 @@ def layout(*, max_upload_mb: float) -> html.Div:
                  _field("Device", dbc.Select(id="train-device", value="auto", options=[
                      {"label": "auto (GPU if the worker has one)", "value": "auto"}, {"label": "CPU", "value": "cpu"},
                      {"label": "CUDA", "value": "cuda"}]), width=4)]),
-        dbc.Row([_field("Bulk epochs", dbc.Input(id="train-pretrain-epochs", type="number", min=1, max=1000, step=1,
-                                                 value=100), width=4),
-                 _field("Transfer epochs", dbc.Input(id="train-transfer-epochs", type="number", min=0, max=1000,
-                                                     step=1, value=30), width=4),
-                 _field("Seeds", dbc.Input(id="train-seeds", type="number", min=1, max=20, step=1, value=3), width=4)]),
+        dbc.Row([_field("Bulk epochs", _whole_number("train-pretrain-epochs", TrainConfig, "pretrain_epochs"), width=4),
+                 _field("Transfer epochs", _whole_number("train-transfer-epochs", TrainConfig, "transfer_epochs"),
+                        width=4),
+                 _field("Seeds", _whole_number("train-seeds", RunConfig, "seeds", value=3), width=4)]),
         dbc.Row([_field("Run name (optional)", dbc.Input(id="train-name", placeholder="made from drug, data and time",
                                                          maxLength=60), width=8),
                  dbc.Col(dbc.Checkbox(id="train-analyse", label="attributions and DEG analysis", value=True),

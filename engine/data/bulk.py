@@ -151,7 +151,7 @@ def load_bulk(source: str = "gdsc", *, drug: str, response: str = "binary", scre
 def _load_bulk_file(path: Path, *, label_column: str) -> ad.AnnData:
     from .single_cell import read_h5ad_checked, labels_to_binary
 
-    if path.suffix != ".h5ad":
+    if path.suffix.lower() != ".h5ad":
         raise DataError("A bulk file must be an .h5ad with cell lines as rows and a label column in obs", path=path)
     adata = read_h5ad_checked(path)
     if label_column not in adata.obs:

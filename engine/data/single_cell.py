@@ -117,6 +117,9 @@ def _read_counts_table(paths: list[Path], *, chunk_genes: int = 2000) -> ad.AnnD
     return parts[0] if len(parts) == 1 else ad.concat(parts, join="outer", fill_value=0)
 
 
+DEFAULT_LABEL_COLUMN = "response"  # read when present; any other name must exist
+
+
 def _read_path(path: Path, label_column: str | None) -> tuple[ad.AnnData, str]:
     if path.is_dir():
         import scanpy as sc
@@ -125,10 +128,13 @@ def _read_path(path: Path, label_column: str | None) -> tuple[ad.AnnData, str]:
             return sc.read_10x_mtx(path, var_names="gene_ids"), "10x_mtx"
         except Exception as exc:
             raise DataError(f"Not a 10x mtx folder: {exc}", path=path) from exc
-    if path.suffix == ".h5ad":
+    if path.suffix.lower() == ".h5ad":
         adata = read_h5ad_checked(path)
         if label_column in adata.obs:
             adata.obs["label"] = labels_to_binary(adata.obs[label_column], path=path).to_numpy()
+        elif label_column not in (None, DEFAULT_LABEL_COLUMN):  # a column named on purpose must exist
+            raise DataError(f"No label column {label_column!r} in the file's obs (columns: "
+                            f"{', '.join(map(str, adata.obs.columns)) or 'none'})", path=path)
         return adata, "h5ad"
     head = _read_table(path, nrows=2)
     if label_column in head.columns:

@@ -1,0 +1,59 @@
+"""The Train page's launch, called as a crafted request would call it: the server checks every value itself."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+STATE = [("train-response", "value", "binary"), ("train-screen", "value", "GDSC2"), ("train-drug", "value", "PLX-4720"),
+         ("train-sc", "value", "scad_plx4720"), ("train-upload-token", "data", None),
+         ("train-label-column", "value", None), ("train-encoder", "value", "ae"), ("train-aligner", "value", "mmd"),
+         ("train-device", "value", "auto"), ("train-pretrain-epochs", "value", 10),
+         ("train-transfer-epochs", "value", 5), ("train-seeds", "value", 1), ("train-name", "value", None),
+         ("train-analyse", "value", False), ("train-qc", "value", None)]
+
+
+@pytest.fixture
+def client(tmp_path):
+    from dashboard.app import create_app
+
+    app = create_app({"RESULTS_DIR": str(tmp_path / "results"), "CACHE_DIR": str(tmp_path / "cache"),
+                      "DB_PATH": str(tmp_path / "jobs.sqlite"), "UPLOAD_DIR": str(tmp_path / "uploads")})
+    return app.server.test_client(), app.server.extensions["scresponse_jobs"]
+
+
+def _launch(client, **overrides):
+    state = [{"id": i, "property": p, "value": overrides.get(i, v)} for i, p, v in STATE]
+    body = {"output": "..train-job-id.data...train-message.children..",
+            "outputs": [{"id": "train-job-id", "property": "data"}, {"id": "train-message", "property": "children"}],
+            "inputs": [{"id": "train-launch", "property": "n_clicks", "value": 1}],
+            "changedPropIds": ["train-launch.n_clicks"], "state": state}
+    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+
+
+FORGED = [({"train-sc": "/etc/passwd"}, "Choose a single-cell dataset from the list"),
+          ({"train-sc": "gdsc"}, "Choose a single-cell dataset from the list"),
+          ({"train-seeds": 100000}, "seeds: 100000 is too large"),
+          ({"train-seeds": "abc"}, "seeds: 'abc' is not a number"),
+          ({"train-pretrain-epochs": 10 ** 9}, "bulk epochs: 1000000000 is too large"),
+          ({"train-transfer-epochs": -1}, "transfer epochs: -1 is too small"),
+          ({"train-encoder": "evil"}, "encoder: 'evil' is not one of ae, dae, vae"),
+          ({"train-device": "cuda:99x"}, "device: 'cuda:99x' is not")]
+
+
+@pytest.mark.parametrize("overrides,message", FORGED, ids=[next(iter(o.values())).__str__() for o, _ in FORGED])
+def test_forged_launch_is_refused_with_a_message_and_queues_nothing(client, overrides, message):
+    http, registry = client
+    resp = _launch(http, **overrides)
+    assert resp.status_code == 200
+    assert message in resp.get_data(as_text=True)
+    assert registry.list() == []
+
+
+def test_a_valid_launch_queues_one_job_for_the_user(client):
+    http, registry = client
+    resp = _launch(http)
+    assert resp.status_code == 200 and "queued" in resp.get_data(as_text=True)
+    (job,) = registry.list()
+    assert job["owner"] == "local" and job["status"] == "queued" and job["config"]["sc"] == "scad_plx4720"
