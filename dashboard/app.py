@@ -19,6 +19,7 @@ from engine.jobs import JobRegistry, recover_dead_jobs
 
 from . import auth, preload
 from .background import flask_cache_config, make_manager
+from .expression import clean_stores
 from .pages import explore, qc, train
 from .qc_store import QCStore
 from .results import ResultStore
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
     recover_dead_jobs(registry, results_dir=cfg["RESULTS_DIR"])
     store = ResultStore(cfg["RESULTS_DIR"], cache, max_open=cfg["MAX_OPEN_RUNS"], max_display=cfg["MAX_DISPLAY_POINTS"],
                         max_secondary=cfg["MAX_SECONDARY_POINTS"], expression_dir=cache_dir / "expression")
+    clean_stores(cache_dir / "expression", Path(cfg["RESULTS_DIR"]))
     qc_store = QCStore(cfg["RESULTS_DIR"])
     app.server.config["SCRESPONSE"] = cfg
     # a request body may carry one upload (base64: 4/3 of its size) plus the callback's other inputs

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from engine.provenance import file_identity
+
 BLOCK_BYTES = 32 * 2**20  # memory for one block of X while building, or of genes while summing
 
 
@@ -33,8 +35,7 @@ class GeneMajor:
     def open_or_build(cls, X, *, source: Path, cache_dir: Path) -> GeneMajor:
         """The store for ``X`` (dense, sparse, or a backed h5py/anndata dataset) of the result ``source``."""
         n_cells, n_genes = X.shape
-        st = source.stat()
-        key = hashlib.sha1(f"{source.resolve()}:{st.st_mtime_ns}:{st.st_size}".encode()).hexdigest()[:16]
+        key = hashlib.sha1(file_identity(source).encode()).hexdigest()[:16]
         cache_dir.mkdir(parents=True, exist_ok=True)
         path = cache_dir / f"{source.stem}-{key}.f32"
         if not path.exists():
@@ -62,6 +63,39 @@ class GeneMajor:
             sub = block[:, rows].astype(np.float64)
             s[j0:j1], q[j0:j1] = sub.sum(1), np.square(sub).sum(1)
         return s, q
+
+
+def clean_stores(cache_dir: Path, results_dir: Path) -> list[Path]:
+    """Remove what no store needs: temporary files of builds whose process is gone (a worker killed mid-build)
+    and stores of results that were deleted. Returns what was removed."""
+    removed = []
+    if not cache_dir.exists():
+        return removed
+    results = {p.stem for p in Path(results_dir).glob("*.h5ad")}
+    for p in cache_dir.iterdir():
+        if p.name.startswith(".") and p.name.endswith(".tmp"):
+            pid = p.name.rsplit(".", 2)[-2]
+            if pid.isdigit() and _alive(int(pid)):
+                continue  # a build in progress in another worker
+        elif p.suffix in (".f32", ".lock"):
+            stem = p.stem if p.suffix == ".lock" else p.stem.rsplit("-", 1)[0]
+            if stem in results:
+                continue
+        else:
+            continue
+        p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _build(X, path: Path, n_cells: int, n_genes: int) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import anndata as ad
 
+from engine.provenance import file_identity
+
 
 def slug(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(str(source)).stem if "/" in str(source) else str(source)).strip("-")
@@ -37,7 +39,7 @@ class QCStore:
         if name not in self.names():
             raise FileNotFoundError(f"no QC result called {name!r}")
         path = self.folder / f"{name}.qc.h5ad"
-        key = (name, path.stat().st_mtime)
+        key = file_identity(path)
         with self._lock:
             if key in self._open:
                 self._open.move_to_end(key)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from anndata.io import read_elem, sparse_dataset
 
+from engine.provenance import file_identity
 from engine.results import missing_parts
 
 from .expression import GeneMajor
@@ -167,7 +168,7 @@ class ResultStore:
     def index(self) -> list[dict]:
         out = []
         for path, mtime, size in scan(self.results_dir):
-            key = f"index:{path}:{mtime}:{size}"
+            key = f"index:{file_identity(path)}"
             entry = self.cache.get(key)
             if entry is None:
                 entry = summarize_file(Path(path))
@@ -184,7 +185,7 @@ class ResultStore:
             raise DataError("Not a result of this app's results folder", path=path)
         if not p.exists():
             raise DataError("Result file no longer exists", path=path)
-        key = (str(p), p.stat().st_mtime)
+        key = file_identity(p)
         with self._lock:
             if key in self._open:
                 self._open.move_to_end(key)

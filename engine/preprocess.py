@@ -36,6 +36,25 @@ def standardize(X, *, eps: float = 1e-6) -> np.ndarray:
     return X.astype(np.float32)
 
 
+MIN_CELLS = 10  # fewer cells give no usable alignment, UMAP or metrics
+
+
+def check_cells_usable(cells: ad.AnnData, *, min_cells: int = MIN_CELLS) -> None:
+    """Refuse, in plain words, single-cell data that no model can learn from: too few cells, or no variation."""
+    if cells.n_obs < min_cells:
+        raise DataError(f"The single-cell data hold {cells.n_obs} cell(s); at least {min_cells} are needed")
+    X = cells.X
+    if sp.issparse(X):
+        Xc = X.tocsc()
+        sq = np.asarray(Xc.multiply(Xc).mean(0)).ravel()
+        var = sq - np.asarray(Xc.mean(0)).ravel() ** 2
+    else:
+        var = np.asarray(X, dtype=np.float64).var(0)
+    if not np.any(var > 1e-12):
+        raise DataError("The single-cell expression does not vary between cells (all zero or constant): "
+                        "there is nothing to score")
+
+
 def shared_genes(bulk: ad.AnnData, cells: ad.AnnData, *, min_shared: int = MIN_SHARED_GENES) -> list[str]:
     shared = [g for g in bulk.var_names if g in set(cells.var_names)]
     if len(shared) < min_shared:
@@ -53,10 +72,12 @@ def harmonize(bulk: ad.AnnData, cells: ad.AnnData, *, n_top_genes: int | None = 
     Writes ``uns['preprocess']`` on both objects.
     """
     cells = cells.copy()
+    check_cells_usable(cells)
     if cells.uns.get("sc_input", {}).get("counts"):
         normalize_counts(cells)
     genes = shared_genes(bulk, cells, min_shared=min_shared)
     cells = cells[:, genes].copy()
+    check_cells_usable(cells)  # on the shared genes too
     if n_top_genes and n_top_genes < len(genes):
         sc.pp.highly_variable_genes(cells, n_top_genes=n_top_genes, flavor="seurat")
         genes = list(cells.var_names[cells.var["highly_variable"]])

@@ -60,3 +60,14 @@ def file_checksum(path: str | Path) -> str:
     if p.is_dir():
         return "folder"
     return sha256_of(p)
+
+
+def file_identity(path: str | Path) -> str:
+    """What a cache of a file's contents is keyed by: its resolved path, size, modification time (ns) and inode.
+
+    A result replaced in place (a new inode, or a new size) never serves the old file's cached parts, even when
+    the replacement keeps the old modification time.
+    """
+    p = Path(path).resolve()
+    st = p.stat()
+    return f"{p}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"

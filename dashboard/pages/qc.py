@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, html, no_update
 
-from engine.data import DataError
+from engine.data import DataError, catalog
 from engine.qc import QCDecision
 from engine.tools.qc import empty_mask, fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
 
@@ -68,6 +68,9 @@ def register(app, qc_store, cfg: dict) -> None:
                   background=True, running=[(Output("qc-compute", "disabled"), True, False)],
                   progress=[Output("qc-compute-status", "children")], prevent_initial_call=True)
     def compute(set_progress, _, source):
+        if not (catalog.is_dataset_id(str(source)) and catalog.get(source).kind == "single_cell"):
+            set_progress("error: choose a single-cell dataset from the list")
+            return no_update
         set_progress(f"computing QC metrics, isolation forest and UMAP for {source}...")
         path = qc_store.path_for(source)
         # a fresh interpreter, like training: nothing (threads, locks) is inherited from the web process

@@ -40,6 +40,9 @@ def check_single_cell(path: str | Path, *, label_column: str | None = None, bulk
     if label_column and label_column not in cells.obs.columns:
         raise DataError(f"No label column {label_column!r} in obs; columns: "
                         f"{', '.join(map(str, cells.obs.columns)) or 'none'}", path=path)
+    from ..preprocess import check_cells_usable
+
+    check_cells_usable(cells)
     genes = set(bulk_genes(bulk))
     shared = sum(g in genes for g in cells.var_names)
     if shared < min_shared:

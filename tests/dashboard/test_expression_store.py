@@ -46,3 +46,35 @@ def test_store_is_built_once_from_sparse_input_and_rebuilt_when_the_result_chang
     os.utime(src, ns=(1, 1))  # the result file changed: a new store, the old one removed
     again = GeneMajor.open_or_build(X, source=src, cache_dir=cache)
     assert again.path != first and not first.exists() and len(list(cache.glob("*.f32"))) == 1
+
+
+def test_start_up_removes_dead_builds_and_stores_of_deleted_results(tmp_path):
+    import os
+
+    from dashboard.expression import clean_stores
+
+    results, cache = tmp_path / "results", tmp_path / "cache"
+    results.mkdir()
+    cache.mkdir()
+    (results / "kept.h5ad").write_bytes(b"x")
+    keep = [cache / "kept-0123456789abcdef.f32", cache / "kept.lock", cache / f".kept-1.f32.{os.getpid()}.tmp"]
+    gone = [cache / "deleted-0123456789abcdef.f32", cache / "deleted.lock", cache / ".kept-1.f32.999999999.tmp"]
+    for p in keep + gone:
+        p.write_bytes(b"0" * 16)
+    assert sorted(clean_stores(cache, results)) == sorted(gone)
+    assert all(p.exists() for p in keep) and not any(p.exists() for p in gone)
+
+
+def test_a_result_replaced_in_place_with_the_same_mtime_is_a_new_identity(tmp_path):
+    import os
+
+    from engine.provenance import file_identity
+
+    path = tmp_path / "run.h5ad"
+    path.write_bytes(b"first")
+    before, st = file_identity(path), path.stat()
+    replacement = tmp_path / "new.h5ad"
+    replacement.write_bytes(b"secon")  # same size
+    os.utime(replacement, ns=(st.st_atime_ns, st.st_mtime_ns))  # same modification time
+    os.replace(replacement, path)
+    assert file_identity(path) != before

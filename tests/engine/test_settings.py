@@ -69,3 +69,20 @@ def test_the_pages_read_ranges_from_the_settings():
     box = _whole_number("train-seeds", RunConfig, "seeds")
     assert (box.min, box.max, box.value) == (limits(RunConfig, "seeds")["low"], limits(RunConfig, "seeds")["high"],
                                              RunConfig.__dataclass_fields__["seeds"].default)
+
+
+@pytest.mark.parametrize("case", ["two_cells", "all_zero", "constant"])
+def test_degenerate_single_cell_data_are_refused_before_training(case, plx_pair, tmp_path, capsys):
+    import numpy as np
+
+    _, cells = plx_pair
+    a = cells[:2].copy() if case == "two_cells" else cells.copy()
+    if case != "two_cells":
+        a.X = np.zeros(a.shape, dtype=np.float32) + (0.0 if case == "all_zero" else 3.0)
+    for key in list(a.layers):
+        del a.layers[key]
+    path = tmp_path / f"{case}.h5ad"
+    a.write_h5ad(path)
+    assert main(["run", "--drug", "PLX-4720", "--sc", str(path), "--out", str(tmp_path / "o"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert ("at least 10 are needed" in err) if case == "two_cells" else ("does not vary between cells" in err)
