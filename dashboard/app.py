@@ -39,6 +39,8 @@ def default_config() -> dict:
         "DB_PATH": os.environ.get("SCRESPONSE_DB", str(PROJECT_ROOT / "jobs" / "scresponse.sqlite")),
         "UPLOAD_DIR": os.environ.get("SCRESPONSE_UPLOAD_DIR", str(PROJECT_ROOT / "jobs" / "uploads")),
         "MAX_UPLOAD_MB": float(os.environ.get("SCRESPONSE_MAX_UPLOAD_MB", 500)),
+        # the largest expression matrix (estimated in memory) an upload may hold; checked in a separate process
+        "MAX_MATRIX_MB": float(os.environ.get("SCRESPONSE_MAX_MATRIX_MB", 4000)),
         "MAX_CONCURRENT_JOBS": int(os.environ.get("SCRESPONSE_MAX_CONCURRENT_JOBS", 1)),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "TRAIN_QUEUE": os.environ.get("SCRESPONSE_TRAIN_QUEUE", "train"),

@@ -11,13 +11,19 @@ from pathlib import Path
 
 from werkzeug.utils import secure_filename
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
 
 class UploadError(ValueError):
     """A problem with an upload, worded for the page."""
 
 
 def user_folder(upload_root: str | Path, user: str) -> Path:
-    name = secure_filename(user) or "_"
+    """This identity's own folder: a readable prefix plus a hash of the exact identity, so that identities that
+    sanitise alike (``bob@corp``, ``bobcorp``) never share one."""
+    import hashlib
+
+    name = f"{(secure_filename(user) or 'user')[:40]}-{hashlib.sha256(user.encode()).hexdigest()[:16]}"
     folder = (Path(upload_root) / name).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -32,6 +38,29 @@ def resolve_upload(upload_root: str | Path, user: str, token: str) -> Path:
     if path.parent != folder or not path.is_file():
         raise UploadError("That upload is not in your folder (it may have been removed); upload it again")
     return path
+
+
+def validate_isolated(path: Path, *, label_column: str | None, max_mb: float, timeout: float = 600) -> dict:
+    """Run the single-cell checks (``engine.data.validate``) in a process of their own, with the matrix memory
+    budget ``max_mb``: the web worker never loads the file. Returns the summary; UploadError with the reason."""
+    import json
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "engine.data.validate", str(path), "--max-mb", str(max_mb)]
+    if label_column:
+        cmd += ["--label-column", label_column]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+    except subprocess.TimeoutExpired:
+        raise UploadError(f"Checking the file took longer than {timeout:.0f} s; it is too large to check here") from None
+    try:
+        answer = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise UploadError("The file could not be checked (the checker stopped: it may be too large or corrupt)") from None
+    if not answer["ok"]:
+        raise UploadError(answer["error"])
+    return answer["summary"]
 
 
 def save_upload(contents: str, filename: str, *, upload_root: str | Path, user: str, max_bytes: int) -> Path:

@@ -12,6 +12,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from engine.data import DataError
+from engine.data.errors import public_message
 
 from .. import figures as fig
 from .. import selection as sel
@@ -78,7 +79,7 @@ def register(app, store, cache) -> None:
         try:
             run = store.open(path)
         except DataError as exc:
-            return dbc.Alert(str(exc), color="danger"), no_update
+            return dbc.Alert(public_message(exc), color="danger"), no_update
         notes = []
         if run.labels is None:
             notes.append("This run has no single-cell labels: true-label colouring, mispredictions, metrics and "
@@ -325,7 +326,7 @@ def register(app, store, cache) -> None:
         try:
             df = selection_vs_rest(run.expression, mask, genes=run.genes).head(200)
         except ValueError as exc:
-            return [], [], str(exc)
+            return [], [], public_message(exc)
         df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
         cols = ["gene", "t", "log2fc", "pval_adj"]
         return grid_rows(df[cols]), grid_columns(cols), ""

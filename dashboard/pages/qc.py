@@ -14,6 +14,7 @@ import pandas as pd
 from dash import Input, Output, State, html, no_update
 
 from engine.data import DataError, catalog
+from engine.data.errors import public_message
 from engine.qc import QCDecision
 from engine.tools.qc import empty_mask, fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
 
@@ -143,7 +144,7 @@ def register(app, qc_store, cfg: dict) -> None:
             decision = QCDecision.from_result(adata, name=decision_name or "", threshold=threshold,
                                               created_by=current_user())
         except DataError as exc:
-            return dbc.Alert(str(exc), color="danger", className="py-1", id="qc-save-error")
+            return dbc.Alert(public_message(exc), color="danger", className="py-1", id="qc-save-error")
         decision.save(qc_store.decisions)
         return dbc.Alert(f"Saved {decision.name}: {len(decision.excluded):,} of {decision.n_cells:,} cells excluded "
                          "when training uses it", color="success", className="py-1", id="qc-save-ok")

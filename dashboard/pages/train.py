@@ -16,13 +16,14 @@ from dash import Input, Output, State, dcc, html, no_update
 from engine import provenance
 from engine.data import DataError, catalog, drug_names
 from engine.data.drugs import match_drug
-from engine.data.validate import check_single_cell, label_candidates
+from engine.data.errors import public_message
+from engine.data.validate import label_candidates
 from engine.jobs import follow, recover_dead_jobs, spawn
 from engine.config import RunConfig, TrainConfig, _slug, run_name
 from engine.qc import list_decisions
 
 from ..auth import current_user
-from ..uploads import UploadError, resolve_upload, save_upload
+from ..uploads import UploadError, resolve_upload, save_upload, validate_isolated
 from .train_layout import JOB_COLUMNS, UPLOAD, layout  # noqa: F401  (the page's layout lives beside its callbacks)
 
 
@@ -109,12 +110,13 @@ def register(app, registry, cfg: dict, qc_store) -> None:
 
         user = current_user()
         new_upload = ctx.triggered_id == "train-upload-payload"
+        saved = None
         try:
             if new_upload:
                 if payload.get("error"):
                     raise UploadError(payload["error"])
-                path = save_upload(payload["contents"], payload["name"], upload_root=upload_root, user=user,
-                                   max_bytes=max_bytes)
+                path = saved = save_upload(payload["contents"], payload["name"], upload_root=upload_root, user=user,
+                                           max_bytes=max_bytes)
                 token, label_column = path.name, None
                 options = label_candidates(path)
                 if len(options) == 1:
@@ -122,10 +124,12 @@ def register(app, registry, cfg: dict, qc_store) -> None:
             else:
                 path = resolve_upload(upload_root, user, token)
                 options = no_update
-            summary = check_single_cell(path, label_column=label_column)
+            summary = validate_isolated(path, label_column=label_column, max_mb=cfg["MAX_MATRIX_MB"])
         except (UploadError, DataError) as exc:
-            alert = _alert(str(exc), id_="upload-error")
-            # a failed new upload is forgotten; a failed label check keeps the upload and the chosen column
+            alert = _alert(public_message(exc), id_="upload-error")
+            # a refused new upload is deleted; a failed label check keeps the upload and the chosen column
+            if new_upload and saved is not None:
+                saved.unlink(missing_ok=True)
             return (alert, None, [], None) if new_upload else (alert, no_update, no_update, no_update)
         text = (f"{path.name.split('_', 1)[1]}: {summary['cells']:,} cells, {summary['genes']:,} genes, "
                 f"{summary['shared_genes']:,} shared with GDSC")
@@ -158,7 +162,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                 if not token:
                     raise DataError("Upload a single-cell .h5ad first (or choose a catalog dataset)")
                 path = resolve_upload(upload_root, user, token)
-                check_single_cell(path, label_column=label_column)
+                validate_isolated(path, label_column=label_column, max_mb=cfg["MAX_MATRIX_MB"])
                 sc_source, labels = str(path), label_column or None
             qc_path = None
             if qc_name:
@@ -171,7 +175,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
             cfg_run = RunConfig(drug=drug, sc=sc_source, response=response, screen=screen, label_column=labels,
                                 seeds=seeds, out=results_dir, qc=qc_path, train=train).validate()
         except (DataError, UploadError) as exc:
-            return no_update, _alert(str(exc), id_="launch-error")
+            return no_update, _alert(public_message(exc), id_="launch-error")
         run = f"{_slug(name)}__{uuid.uuid4().hex[:6]}" if name else run_name(cfg_run, provenance.utc_now())
         config = {**cfg_run.to_dict(), "analyse": bool(analyse)}
         job_id = registry.submit(owner=user, name=run, config=config)

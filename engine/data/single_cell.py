@@ -33,10 +33,63 @@ def labels_to_binary(values: pd.Series, *, path=None) -> pd.Series:
     return out.astype(float)
 
 
-def read_h5ad_checked(path: Path) -> ad.AnnData:
-    path = Path(path)
-    if not path.exists():
-        raise DataError("File not found", path=path)
+MEMORY_BUDGET_ENV = "SCRESPONSE_MAX_MATRIX_MB"  # the largest expression matrix a reader loads (estimated in memory)
+
+
+def regular_file(path: Path) -> Path:
+    """``path`` if it is a readable regular file; a plain DataError for a missing file, a folder, a FIFO or a
+    device (which would block a reader for ever) and a symbolic-link loop."""
+    import stat
+
+    try:
+        st = Path(path).stat()
+    except FileNotFoundError:
+        raise DataError("File not found", path=path) from None
+    except OSError as exc:  # ELOOP, EACCES, ...
+        raise DataError(f"Cannot open the file: {exc.strerror}", path=path) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError("Not a regular file (a folder, pipe or device cannot be read as data)", path=path)
+    return Path(path)
+
+
+def inspect_h5ad(path: Path) -> dict:
+    """Shape, storage and estimated in-memory size of an .h5ad's ``X``, read from its header without loading it."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            if "X" not in f:
+                raise DataError("Not an AnnData file: it has no X", path=path)
+            X = f["X"]
+            if isinstance(X, h5py.Dataset):
+                shape, itemsize, sparse = tuple(X.shape), X.dtype.itemsize, False
+                nbytes = int(np.prod(shape, dtype=np.int64)) * itemsize
+            else:
+                shape = tuple(int(v) for v in X.attrs.get("shape", X.attrs.get("h5sparse_shape", (0, 0))))
+                data, indices = X["data"], X["indices"]
+                itemsize, sparse = data.dtype.itemsize, True
+                nbytes = int(data.shape[0]) * (itemsize + indices.dtype.itemsize) + 8 * (max(shape) + 1)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"Not a readable AnnData (.h5ad) file: {type(exc).__name__}: {exc}", path=path) from exc
+    return {"shape": shape, "sparse": sparse, "itemsize": itemsize, "bytes": nbytes}
+
+
+def read_h5ad_checked(path: Path, *, max_mb: float | None = None) -> ad.AnnData:
+    """Read a user's .h5ad after checking, from its header, that its matrix fits the memory budget
+    (``max_mb``, else ``$SCRESPONSE_MAX_MATRIX_MB``, else 8,000 MB as float32 after reading)."""
+    import os
+
+    path = regular_file(Path(path))
+    info = inspect_h5ad(path)
+    budget = max_mb if max_mb is not None else float(os.environ.get(MEMORY_BUDGET_ENV, 8000))
+    in_memory = info["bytes"] * max(1.0, 4 / info["itemsize"])  # the readers work in float32 at least
+    if in_memory > budget * 1e6:
+        n_obs, n_vars = info["shape"]
+        raise DataError(f"The expression matrix ({n_obs:,} x {n_vars:,}, {'sparse' if info['sparse'] else 'dense'}) "
+                        f"would need about {in_memory / 1e6:,.0f} MB in memory, above the limit of {budget:,.0f} MB",
+                        path=path)
     try:
         return ad.read_h5ad(path)
     except Exception as exc:
@@ -44,8 +97,7 @@ def read_h5ad_checked(path: Path) -> ad.AnnData:
 
 
 def _read_table(path: Path, **kw) -> pd.DataFrame:
-    if not path.exists():
-        raise DataError("File not found", path=path)
+    regular_file(path)
     if path.stat().st_size == 0:
         raise DataError("File is empty", path=path)
     sep = "," if ".csv" in path.suffixes else "\t"
@@ -121,6 +173,8 @@ DEFAULT_LABEL_COLUMN = "response"  # read when present; any other name must exis
 
 
 def _read_path(path: Path, label_column: str | None) -> tuple[ad.AnnData, str]:
+    if not path.is_dir():
+        regular_file(path)
     if path.is_dir():
         import scanpy as sc
 

@@ -63,3 +63,36 @@ def check_single_cell(path: str | Path, *, label_column: str | None = None, bulk
         if len(counts) < 2:
             summary["warnings"].append("labels hold one class only: AUROC and MCC will be undefined")
     return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m engine.data.validate FILE [--label-column C] [--max-mb N]``: the checks above in a process of
+    their own (the web app runs them so, so that a large or hostile file never inflates a web worker); prints one
+    JSON line, ``{"ok": true, "summary": ...}`` or ``{"ok": false, "error": ...}`` (exit code 2)."""
+    import argparse
+    import json
+    import os
+
+    from .errors import public_message
+    from .single_cell import MEMORY_BUDGET_ENV
+
+    p = argparse.ArgumentParser(prog="python -m engine.data.validate")
+    p.add_argument("file")
+    p.add_argument("--label-column", default=None)
+    p.add_argument("--max-mb", type=float, default=None, help="memory budget of the expression matrix")
+    args = p.parse_args(argv)
+    if args.max_mb is not None:
+        os.environ[MEMORY_BUDGET_ENV] = str(args.max_mb)
+    try:
+        summary = check_single_cell(args.file, label_column=args.label_column)
+    except DataError as exc:
+        print(json.dumps({"ok": False, "error": public_message(exc)}))
+        return 2
+    print(json.dumps({"ok": True, "summary": summary}))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -128,8 +128,10 @@ def test_train_004_upload_validation_messages(dash_duo, train_app, tmp_path, plx
     upload(tmp_path / "good.h5ad")
     dash_duo.wait_for_contains_text("#upload-ok", "shared with GDSC", timeout=TIMEOUT)
     assert "drug_response" in dash_duo.find_element("#train-label-column").text
-    saved = list((tmp_path / "uploads" / "local").glob("*good.h5ad"))
-    assert len(saved) == 1  # inside the user's own folder, whatever the browser called it
+    (folder,) = (tmp_path / "uploads").glob("local-*")  # the user's own folder, whatever the browser called it
+    # the refused uploads were deleted; the accepted one is kept
+    assert [p.name.split("_", 1)[1] for p in folder.iterdir() if not p.name.startswith(".")] == ["good.h5ad"]
+    assert "/" not in dash_duo.text("#upload-ok")  # no server path in the message
 
     big = tmp_path / "big.h5ad"
     big.write_bytes(os.urandom(6_000_000))

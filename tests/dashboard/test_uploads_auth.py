@@ -14,7 +14,8 @@ def _data_url(payload: bytes) -> str:
 def test_upload_names_are_sanitised_and_stay_in_the_user_folder(tmp_path):
     root = tmp_path / "uploads"
     path = save_upload(_data_url(b"x" * 10), "../../etc/evil.h5ad", upload_root=root, user="../alice", max_bytes=100)
-    assert path.parent == (root / "alice").resolve() and path.name.endswith("etc_evil.h5ad")
+    assert path.parent.parent == root.resolve() and path.parent.name.startswith("alice-")
+    assert path.name.endswith("etc_evil.h5ad")
     assert not (tmp_path / "etc").exists()
     assert resolve_upload(root, "../alice", path.name) == path
     for token in ("../alice/" + path.name, "/etc/passwd", "..", "", ".hidden"):
@@ -34,6 +35,23 @@ def test_bad_uploads_get_clear_messages_and_write_nothing(tmp_path, contents, na
     with pytest.raises(UploadError, match=message):
         save_upload(contents, name, upload_root=tmp_path, user="alice", max_bytes=100)
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_identities_that_sanitise_alike_get_their_own_folders(tmp_path):
+    from dashboard.uploads import user_folder
+
+    folders = {user_folder(tmp_path, u) for u in ("bob@corp", "bobcorp", "_bobcorp_", "bob corp")}
+    assert len(folders) == 4 and all(f.parent == tmp_path.resolve() for f in folders)
+    assert user_folder(tmp_path, "bob@corp") == user_folder(tmp_path, "bob@corp")  # stable
+
+
+def test_messages_for_pages_show_no_server_paths():
+    from engine.data.errors import DataError, public_message
+
+    exc = DataError("Not a readable AnnData (.h5ad) file: OSError: unable to open (name = '/srv/app/jobs/uploads/"
+                    "alice-1/ab_x.h5ad')", path="/srv/app/jobs/uploads/alice-1/ab_x.h5ad")
+    text = public_message(exc)
+    assert "/srv" not in text and "ab_x.h5ad" in text
 
 
 def _app(tmp_path, **cfg):

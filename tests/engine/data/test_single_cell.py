@@ -117,7 +117,44 @@ def test_bad_inputs_give_clear_errors_naming_the_file(tmp_path, case):
 def test_too_few_shared_genes_is_a_clear_error():
     from engine.data import load_bulk
 
-    cells = ad.AnnData(X=np.ones((4, 3), dtype=np.float32), var=pd.DataFrame(index=["BRAF", "MITF", "SOX10"]))
+    cells = ad.AnnData(X=np.random.default_rng(0).random((12, 3)).astype(np.float32),
+                       var=pd.DataFrame(index=["BRAF", "MITF", "SOX10"]))
     cells.uns["sc_input"] = {"counts": False}
     with pytest.raises(DataError, match=r"Only \d genes are shared by the bulk data"):
         harmonize(load_bulk("gdsc", drug="PLX-4720"), cells)
+
+
+def test_a_matrix_above_the_memory_budget_is_refused_from_its_header(tmp_path):
+    """A tiny gzip-compressed file can hold a huge dense matrix: it is refused before anything is loaded."""
+    import h5py
+    import numpy as np
+    from engine.data.single_cell import read_h5ad_checked
+
+    import anndata as ad
+
+    path = tmp_path / "bomb.h5ad"
+    ad.AnnData(np.zeros((10, 10), dtype=np.float32)).write_h5ad(path)
+    with h5py.File(path, "r+") as f:  # swap X for 10,000 x 20,000 zeros, stored compressed (a few MB)
+        del f["X"]
+        f.create_dataset("X", shape=(10_000, 20_000), dtype="f8", compression="gzip", fillvalue=0.0)
+    assert path.stat().st_size < 5_000_000
+    with pytest.raises(DataError, match=r"10,000 x 20,000, dense\) would need about 1,600 MB.*limit of 500 MB"):
+        read_h5ad_checked(path, max_mb=500)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "loop"])
+def test_special_files_are_refused_not_hung_on(tmp_path, kind):
+    import os
+
+    from engine.data import read_single_cell
+
+    path = tmp_path / "x.h5ad"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        os.symlink(tmp_path / "y.h5ad", path)
+        os.symlink(path, tmp_path / "y.h5ad")
+    with pytest.raises(DataError, match="Not a regular file|Cannot open the file|Not a 10x mtx folder"):
+        read_single_cell(str(path))
