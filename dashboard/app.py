@@ -79,7 +79,10 @@ def create_app(config: dict | None = None) -> dash.Dash:
         items.append(dbc.NavItem(html.Span(f"signed in as {auth.current_user()}", id="current-user",
                                            className="navbar-text ms-3 small")))
         if cfg["AUTH"] == "login":
-            items.append(dbc.NavItem(dbc.NavLink("sign out", href="/logout", external_link=True)))
+            items.append(dbc.NavItem(html.Form([
+                dcc.Input(type="hidden", name="csrf_token", value=auth.csrf_token()),
+                html.Button("sign out", type="submit", id="sign-out", className="btn btn-link nav-link")],
+                action="/logout", method="POST", className="mb-0")))
         navbar = dbc.NavbarSimple(items, brand="scResponse", brand_href="/", color="primary", dark=True, fluid=True,
                                   className="mb-3")
         # the default page is in the first response; the router acts when the path or the query differs

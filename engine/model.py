@@ -94,7 +94,7 @@ def load_networks(folder: str | Path, *, device: str = "auto") -> tuple[TrainCon
     meta = json.loads((folder / "model.json").read_text())
     cfg = TrainConfig.from_dict(meta["config"])
     dev = resolve_device(device)
-    states = torch.load(folder / "model.pt", map_location=dev)
+    states = torch.load(folder / "model.pt", map_location=dev, weights_only=True)  # tensors only, never code
     nets = {}
     for key in ("pretrained", "transferred"):
         net = build_network(len(meta["genes"]), cfg).to(dev)

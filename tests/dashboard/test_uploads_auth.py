@@ -1,6 +1,8 @@
 """Uploads stay in their user's folder; identity modes; login over the users table."""
 
 import base64
+import json
+import re
 
 import pytest
 
@@ -69,21 +71,133 @@ def test_header_identity_is_required_and_used(tmp_path):
     assert r.status_code == 200 and b"signed in as alice" in r.data
 
 
-def test_login_page_over_users_table(tmp_path):
+def _csrf(client, path="/login") -> str:
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def _form_token(node):
+    """The value of the hidden csrf_token input somewhere in a Dash layout (JSON)."""
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if isinstance(props, dict) and props.get("name") == "csrf_token":
+            return props["value"]
+        node = list(node.values())
+    if isinstance(node, list):
+        for child in node:
+            found = _form_token(child)
+            if found:
+                return found
+    return None
+
+
+def _sign_in(client, name="alice", password="correct horse", **headers):
+    return client.post("/login", data={"username": name, "password": password, "csrf_token": _csrf(client)},
+                       headers=headers)
+
+
+@pytest.fixture
+def login_app(tmp_path):
     from dashboard.auth import UserStore
 
     app = _app(tmp_path, AUTH="login")
-    UserStore(tmp_path / "db.sqlite").add("alice", "correct horse")
+    users = UserStore(tmp_path / "db.sqlite")
+    users.add("alice", "correct horse")
+    return app, users
+
+
+def test_login_page_over_users_table(login_app, tmp_path):
+    from dashboard.auth import UserStore
+
+    app, _ = login_app
     client = app.server.test_client()
     assert client.get("/").status_code == 302 and client.get("/_dash-layout").status_code == 401
-    bad = client.post("/login", data={"username": "alice", "password": "wrong password"})
-    assert b"Wrong user name or password" in bad.data
-    assert client.post("/login", data={"username": "alice", "password": "correct horse"}).status_code == 302
-    assert b"signed in as alice" in client.get("/_dash-layout").data
-    client.get("/logout")
+    bad = _sign_in(client, password="wrong password")
+    assert bad.status_code == 401 and b"Wrong user name or password" in bad.data
+    assert _sign_in(client).status_code == 302
+    layout = client.get("/_dash-layout").get_data(as_text=True)
+    assert "signed in as alice" in layout
+    assert client.get("/logout").status_code == 405  # sign-out is a POST of the app's own form
+    token = _form_token(json.loads(layout))  # the sign-out form in the navbar carries it
+    assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/_dash-layout").status_code == 401
     with pytest.raises(ValueError):
         UserStore(tmp_path / "db.sqlite").add("bob", "short")
+
+
+def test_a_signed_out_cookie_stays_signed_out(login_app):
+    app, users = login_app
+    client = app.server.test_client()
+    _sign_in(client)
+    cookie = client.get_cookie("session").value
+    users.close_session(users._db().execute("SELECT token FROM sessions").fetchone()[0])  # as sign-out does
+    replay = app.server.test_client()
+    replay.set_cookie("session", cookie)
+    assert replay.get("/_dash-layout").status_code == 401
+
+
+def test_sessions_expire_and_end_with_the_user(login_app, tmp_path):
+    from dashboard.auth import UserStore
+
+    app, users = login_app
+    client = app.server.test_client()
+    _sign_in(client)
+    assert client.get("/_dash-layout").status_code == 200
+    users.remove("alice")
+    assert client.get("/_dash-layout").status_code == 401
+    users.add("alice", "correct horse")
+    short = UserStore(tmp_path / "db.sqlite")
+    token = short.open_session("alice", hours=-1)  # already expired
+    assert short.session_user(token) is None
+
+
+def test_failed_sign_ins_are_rate_limited(login_app):
+    app, _ = login_app
+    client = app.server.test_client()
+    for _ in range(5):
+        assert _sign_in(client, password="wrong password").status_code == 401
+    locked = _sign_in(client)  # even the right password waits now
+    assert locked.status_code == 429 and b"Too many failed attempts" in locked.data
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_sign_in_needs_the_form_token_and_this_origin(login_app):
+    app, _ = login_app
+    client = app.server.test_client()
+    forged = client.post("/login", data={"username": "alice", "password": "correct horse", "csrf_token": "x"})
+    assert forged.status_code == 400
+    assert _sign_in(client, Origin="https://evil.example").status_code == 400
+    assert _sign_in(client, Origin="http://localhost").status_code == 302
+
+
+def test_only_exact_open_paths_are_served_without_a_session(login_app):
+    app, _ = login_app
+    client = app.server.test_client()
+    for path in ("/loginX", "/login.json", "/favicon.ico", "/assets/../wsgi.py", "/_dash-layout"):
+        assert client.get(path).status_code in (302, 401), path
+    assert client.get("/login").status_code == 200
+    assert client.get("/assets/style.css").status_code == 200
+
+
+def test_unknown_user_names_cost_as_much_time_as_wrong_passwords(login_app):
+    import statistics
+    import time
+
+    _, users = login_app
+
+    def took(name):
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            users.verify(name, "wrong password")
+            times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+    known, unknown = took("alice"), took("nobody-here")
+    assert unknown > 0.5 * known, (known, unknown)
 
 
 def test_oversized_request_bodies_are_refused_by_the_server(tmp_path):
