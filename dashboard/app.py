@@ -17,7 +17,7 @@ from flask_caching import Cache
 
 from engine.jobs import JobRegistry, recover_dead_jobs
 
-from . import auth, preload
+from . import auth, limits, preload
 from .background import flask_cache_config, make_manager
 from .expression import clean_stores
 from .pages import explore, qc, train
@@ -41,6 +41,7 @@ def default_config() -> dict:
         "MAX_UPLOAD_MB": float(os.environ.get("SCRESPONSE_MAX_UPLOAD_MB", 500)),
         # the largest expression matrix (estimated in memory) an upload may hold; checked in a separate process
         "MAX_MATRIX_MB": float(os.environ.get("SCRESPONSE_MAX_MATRIX_MB", 4000)),
+        "MAX_CALLBACK_MB": float(os.environ.get("SCRESPONSE_MAX_CALLBACK_MB", 2)),  # any other request body
         "MAX_CONCURRENT_JOBS": int(os.environ.get("SCRESPONSE_MAX_CONCURRENT_JOBS", 1)),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "TRAIN_QUEUE": os.environ.get("SCRESPONSE_TRAIN_QUEUE", "train"),
@@ -59,6 +60,10 @@ def create_app(config: dict | None = None) -> dash.Dash:
                     background_callback_manager=manager)
     preload.install(app)
     cache = Cache(app.server, config=flask_cache_config(cfg))
+    # a body may carry one upload (base64: 4/3 of its size) plus the callback's other inputs; others stay small
+    limits.install(app.server, callback_bytes=int(cfg["MAX_CALLBACK_MB"] * 1e6),
+                   upload_bytes=int(cfg["MAX_UPLOAD_MB"] * 1e6 * 4 / 3) + 1_000_000,
+                   upload_outputs=train.UPLOAD_OUTPUTS)
     auth.install(app.server, cfg)
     registry = JobRegistry(cfg["DB_PATH"])
     # a job that was running when the server (or its worker) died is failed now, its partial output removed
@@ -68,8 +73,6 @@ def create_app(config: dict | None = None) -> dash.Dash:
     clean_stores(cache_dir / "expression", Path(cfg["RESULTS_DIR"]))
     qc_store = QCStore(cfg["RESULTS_DIR"])
     app.server.config["SCRESPONSE"] = cfg
-    # a request body may carry one upload (base64: 4/3 of its size) plus the callback's other inputs
-    app.server.config["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"] * 1e6 * 4 / 3) + 10_000_000
     pages = {"/": ("Explore", lambda run=None: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"], run=run)),
              "/qc": ("QC", lambda run=None: qc.layout(qc_store.names())),
              "/train": ("Train", lambda run=None: train.layout(max_upload_mb=cfg["MAX_UPLOAD_MB"]))}

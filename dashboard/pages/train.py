@@ -57,6 +57,9 @@ def _progress_text(event: dict) -> str:
     return text
 
 
+UPLOAD_OUTPUTS = ("..train-upload-status.children",)  # the one callback whose body may carry a file
+
+
 def register(app, registry, cfg: dict, qc_store) -> None:
     results_dir, upload_root = cfg["RESULTS_DIR"], cfg["UPLOAD_DIR"]
     max_bytes = int(cfg["MAX_UPLOAD_MB"] * 1e6)

@@ -204,3 +204,25 @@ def test_oversized_request_bodies_are_refused_by_the_server(tmp_path):
     client = _app(tmp_path, MAX_UPLOAD_MB=1).server.test_client()
     r = client.post("/_dash-update-component", data=b"x" * 12_000_000, content_type="application/json")
     assert r.status_code == 413
+
+
+def test_callback_bodies_are_small_except_the_upload_callbacks(tmp_path):
+    client = _app(tmp_path, MAX_UPLOAD_MB=5, MAX_CALLBACK_MB=1).server.test_client()
+    big = "x" * 3_000_000
+
+    def post(output, outputs, inputs, state=()):
+        body = json.dumps({"output": output, "outputs": outputs, "inputs": inputs,
+                           "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"], "state": list(state)})
+        return client.post("/_dash-update-component", data=body, content_type="application/json")
+
+    lasso = post("selection.data", {"id": "selection", "property": "data"},
+                 [{"id": "umap", "property": "selectedData", "value": {"lassoPoints": {"x": [big]}}}])
+    assert lasso.status_code == 413 and b"limit here is 1.0 MB" in lasso.data
+    upload = post("..train-upload-status.children...train-upload-token.data...train-label-column.options..."
+                  "train-label-column.value..",
+                  [{"id": "train-upload-status", "property": "children"}, {"id": "train-upload-token", "property": "data"},
+                   {"id": "train-label-column", "property": "options"}, {"id": "train-label-column", "property": "value"}],
+                  [{"id": "train-upload-payload", "property": "data", "value": {"name": "a.h5ad", "contents": big}},
+                   {"id": "train-label-column", "property": "value", "value": None}],
+                  [{"id": "train-upload-token", "property": "data", "value": None}])
+    assert upload.status_code == 200 and b"upload-error" in upload.data  # read in full, then refused in words
