@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from anndata.io import read_elem, sparse_dataset
 
+from engine.config import may_see
 from engine.provenance import file_identity
 from engine.results import missing_parts
 
@@ -42,7 +43,10 @@ def summarize_file(path: Path) -> dict:
         with h5py.File(path, "r") as f:
             cfg = f["uns/config"]
             entry["drug"] = _text(cfg["drug"][()])
-            entry["dataset"] = _text(cfg["sc"][()])
+            entry["dataset"] = Path(_text(cfg["sc"][()])).name  # a file source by its name, never a server path
+            access = f["uns"].get("access")
+            entry["access"] = ({k: _text(access[k][()]) for k in ("owner", "visibility") if k in access}
+                               if access is not None else {})
             entry["started"] = _text(f["uns/provenance/started"][()])
             entry["n_cells"] = int(f["obs"][f["obs"].attrs["_index"]].shape[0])
             entry["labelled"] = "label" in f["obs"]
@@ -165,19 +169,27 @@ class ResultStore:
         self._lock = threading.Lock()
         self._loading: dict[tuple, threading.Lock] = {}
 
-    def index(self) -> list[dict]:
+    def entry(self, path: str | Path) -> dict:
+        """The index entry of one result file (cached by the file's identity)."""
+        key = f"index:{file_identity(path)}"
+        entry = self.cache.get(key)
+        if entry is None:
+            entry = summarize_file(Path(path))
+            self.cache.set(key, entry)
+        return entry
+
+    def index(self, *, user: str | None = None) -> list[dict]:
+        """Every result, newest first; with ``user``, only those that user may see (``uns['access']``)."""
         out = []
-        for path, mtime, size in scan(self.results_dir):
-            key = f"index:{file_identity(path)}"
-            entry = self.cache.get(key)
-            if entry is None:
-                entry = summarize_file(Path(path))
-                self.cache.set(key, entry)
-            out.append(entry)
+        for path, _, _ in scan(self.results_dir):
+            entry = self.entry(path)
+            if user is None or may_see(entry.get("access"), user):
+                out.append(entry)
         return out
 
-    def open(self, path: str) -> RunData:
-        """The opened run; raises ``engine.data.DataError`` for an unreadable file or one outside the folder."""
+    def open(self, path: str, *, user: str | None = None) -> RunData:
+        """The opened run; raises ``engine.data.DataError`` for an unreadable file, one outside the folder, or
+        (with ``user``) one that user may not see."""
         from engine.data import DataError
 
         p = Path(path).resolve()
@@ -185,6 +197,8 @@ class ResultStore:
             raise DataError("Not a result of this app's results folder", path=path)
         if not p.exists():
             raise DataError("Result file no longer exists", path=path)
+        if user is not None and not may_see(self.entry(p).get("access"), user):
+            raise DataError("Not a result you may open (it is private to its owner)", path=path)
         key = file_identity(p)
         with self._lock:
             if key in self._open:

@@ -125,12 +125,16 @@ class RunConfig:
     name: str | None = None
     save_models: bool = True
     qc: str | None = None  # a saved QC decision (engine.qc): its excluded cells are left out
+    owner: str = ""  # who launched it ("" = the machine's operator, from the CLI)
+    visibility: str = "everyone"  # who may open the result: "private", "everyone" or "users:alice,bob"
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def validate(self, *, check_out: bool = True) -> "RunConfig":
         """Check every setting (and that ``out`` is a writable folder) before any data are read."""
         _check(self)
         self.train.validate()
+        if not VISIBILITY_PATTERN.match(str(self.visibility)):
+            raise DataError(f"visibility {self.visibility!r}: use private, everyone or users:NAME,NAME")
         if self.name is not None and not NAME_PATTERN.match(str(self.name)):
             raise DataError(f"run name {self.name!r}: use letters, digits, '.', '_' and '-' only (at most 80), "
                             "no folders")
@@ -145,6 +149,17 @@ class RunConfig:
 
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+VISIBILITY_PATTERN = re.compile(r"^(private|everyone|users:[A-Za-z0-9_.@-]{1,64}(,[A-Za-z0-9_.@-]{1,64})*)$")
+
+
+def may_see(access: dict | None, user: str) -> bool:
+    """Whether ``user`` may list and open a result with this ``uns['access']`` (none: everyone may)."""
+    if not access:
+        return True
+    visibility, owner = str(access.get("visibility", "everyone")), str(access.get("owner", ""))
+    if visibility == "everyone" or owner == user:
+        return True
+    return visibility.startswith("users:") and user in visibility[len("users:"):].split(",")
 
 
 def writable_folder(path: str | Path) -> Path:

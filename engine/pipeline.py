@@ -150,6 +150,7 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     out_dir = Path(cfg.out)
     result.uns["run_id"] = name
     result.uns["config"] = h5_safe(cfg.to_dict())
+    result.uns["access"] = {"owner": cfg.owner, "visibility": cfg.visibility}
     result.uns["bulk"] = h5_safe(bulk.uns["bulk"])
     result.uns["sc_input"] = h5_safe(cells.uns["sc_input"])
     if qc_record is not None:

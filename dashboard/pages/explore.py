@@ -15,6 +15,7 @@ from engine.data import DataError
 from engine.data.errors import public_message
 
 from .. import figures as fig
+from ..auth import current_user
 from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
@@ -38,7 +39,7 @@ def register(app, store, cache) -> None:
         if not path:
             raise PreventUpdate
         try:
-            return store.open(path)
+            return store.open(path, user=current_user())
         except DataError:
             raise PreventUpdate from None
 
@@ -59,7 +60,7 @@ def register(app, store, cache) -> None:
                   Input("index-refresh", "n_intervals"), State("run-picker", "value"), State("run-picker", "options"))
     def refresh_index(_, current, current_options):
         """New or removed results show up; nothing is sent (and nothing downstream re-runs) when none changed."""
-        entries = store.index()
+        entries = store.index(user=current_user())
         options = run_options(entries)
         bad = [e for e in entries if e["error"]]
         alerts = [dbc.Alert(f"{e['name']}.h5ad is listed as unreadable: {e['error']}", color="warning",
@@ -77,7 +78,7 @@ def register(app, store, cache) -> None:
         if not path:
             raise PreventUpdate
         try:
-            run = store.open(path)
+            run = store.open(path, user=current_user())
         except DataError as exc:
             return dbc.Alert(public_message(exc), color="danger"), no_update
         notes = []

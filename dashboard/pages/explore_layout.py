@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from engine.data import DataError
 
+from ..auth import current_user
 from ..tables import data_grid
 from .explore_umap import COLOR_BY, umap_figure
 
@@ -29,7 +30,7 @@ def _first_umap(store, path: str | None):
     if store is None or not path:
         return None
     try:
-        return umap_figure(store.open(path))
+        return umap_figure(store.open(path, user=current_user()))
     except DataError:
         return None  # the status line says why
 
@@ -44,7 +45,7 @@ def run_options(entries: list[dict]) -> list[dict]:
 
 def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> html.Div:
     """Built per page load (each browser session gets its own id), with ``run`` (a name) or the newest run picked."""
-    options = run_options(store.index()) if store is not None else []
+    options = run_options(store.index(user=current_user())) if store is not None else []
     wanted = [o["value"] for o in options if run and Path(o["value"]).stem == run]
     path = (wanted or [o["value"] for o in options] or [None])[0]
     controls = dbc.Row([

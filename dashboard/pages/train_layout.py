@@ -74,7 +74,10 @@ def layout(*, max_upload_mb: float) -> html.Div:
                         width=4),
                  _field("Seeds", _whole_number("train-seeds", RunConfig, "seeds", value=3), width=4)]),
         dbc.Row([_field("Run name (optional)", dbc.Input(id="train-name", placeholder="made from drug, data and time",
-                                                         maxLength=60), width=8),
+                                                         maxLength=60), width=4),
+                 _field("Visible to", dbc.Select(id="train-visibility", value="private", options=[
+                     {"label": "only me", "value": "private"}, {"label": "everyone signed in", "value": "everyone"}]),
+                        width=4),
                  dbc.Col(dbc.Checkbox(id="train-analyse", label="attributions and DEG analysis", value=True),
                          md=4, className="mt-4")]),
         dbc.FormText("Settings are fixed before training; single-cell labels are used only to evaluate."),

@@ -11,7 +11,7 @@ STATE = [("train-response", "value", "binary"), ("train-screen", "value", "GDSC2
          ("train-label-column", "value", None), ("train-encoder", "value", "ae"), ("train-aligner", "value", "mmd"),
          ("train-device", "value", "auto"), ("train-pretrain-epochs", "value", 10),
          ("train-transfer-epochs", "value", 5), ("train-seeds", "value", 1), ("train-name", "value", None),
-         ("train-analyse", "value", False), ("train-qc", "value", None)]
+         ("train-analyse", "value", False), ("train-qc", "value", None), ("train-visibility", "value", "private")]
 
 
 @pytest.fixture
@@ -39,7 +39,8 @@ FORGED = [({"train-sc": "/etc/passwd"}, "Choose a single-cell dataset from the l
           ({"train-pretrain-epochs": 10 ** 9}, "bulk epochs: 1000000000 is too large"),
           ({"train-transfer-epochs": -1}, "transfer epochs: -1 is too small"),
           ({"train-encoder": "evil"}, "encoder: 'evil' is not one of ae, dae, vae"),
-          ({"train-device": "cuda:99x"}, "device: 'cuda:99x' is not")]
+          ({"train-device": "cuda:99x"}, "device: 'cuda:99x' is not"),
+          ({"train-visibility": "users:a b"}, "visibility 'users:a b'")]
 
 
 @pytest.mark.parametrize("overrides,message", FORGED, ids=[next(iter(o.values())).__str__() for o, _ in FORGED])
@@ -57,3 +58,4 @@ def test_a_valid_launch_queues_one_job_for_the_user(client):
     assert resp.status_code == 200 and "queued" in resp.get_data(as_text=True)
     (job,) = registry.list()
     assert job["owner"] == "local" and job["status"] == "queued" and job["config"]["sc"] == "scad_plx4720"
+    assert job["config"]["owner"] == "local" and job["config"]["visibility"] == "private"

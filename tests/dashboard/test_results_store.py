@@ -1,5 +1,7 @@
 import shutil
 
+import pytest
+
 import numpy as np
 from flask import Flask
 from flask_caching import Cache
@@ -74,3 +76,34 @@ def test_selection_is_kept_per_session_on_the_server(tmp_path):
     np.testing.assert_array_equal(load(cache, "session-a", token, "run.h5ad", 1000), mask)
     assert load(cache, "session-b", token, "run.h5ad", 1000) is None
     assert load(cache, "session-a", token, "other.h5ad", 1000) is None
+
+
+def test_private_results_are_listed_and_opened_by_their_owner_only(plx_run, tmp_path):
+    import shutil
+
+    import h5py
+    from flask_caching import Cache
+    from flask import Flask
+
+    from dashboard.results import ResultStore
+    from engine.data import DataError
+
+    folder = tmp_path / "res"
+    folder.mkdir()
+    for name, access in (("alices", {"owner": "alice", "visibility": "private"}),
+                         ("shared", {"owner": "alice", "visibility": "users:bob,carol"}),
+                         ("public", None)):
+        shutil.copy(plx_run, folder / f"{name}.h5ad")
+        if access:
+            with h5py.File(folder / f"{name}.h5ad", "r+") as f:
+                del f["uns/access"]
+                g = f["uns"].create_group("access")
+                for k, v in access.items():
+                    g.create_dataset(k, data=v)
+    store = ResultStore(folder, Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
+    seen = lambda user: sorted(e["name"] for e in store.index(user=user))  # noqa: E731
+    assert seen("alice") == ["alices", "public", "shared"]
+    assert seen("bob") == ["public", "shared"] and seen("mallory") == ["public"]
+    with pytest.raises(DataError, match="private to its owner"):
+        store.open(str(folder / "alices.h5ad"), user="bob")
+    assert store.open(str(folder / "alices.h5ad"), user="alice").n > 0
