@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update, set_props
 from flask_caching import Cache
 
 from engine.jobs import JobRegistry, recover_dead_jobs
@@ -50,6 +50,21 @@ def default_config() -> dict:
     }
 
 
+def callback_failed(err: Exception) -> None:
+    """Any callback that fails leaves its outputs as they were and says so in plain words on the page; the
+    details go to the server log, never to the browser."""
+    import logging
+
+    from engine.data.errors import DataError, public_message
+
+    logging.getLogger("scresponse").error("callback failed", exc_info=err)
+    text = (public_message(err) if isinstance(err, DataError)
+            else "That request could not be handled (an input was not what this page sends); nothing was changed.")
+    set_props("app-error", {"children": dbc.Alert(text, color="warning", dismissable=True, className="py-1 mb-2",
+                                                  id="app-error-alert")})
+    return None
+
+
 def create_app(config: dict | None = None) -> dash.Dash:
     cfg = {**default_config(), **(config or {})}
     cache_dir = Path(cfg["CACHE_DIR"])
@@ -57,7 +72,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
     manager, celery_app = make_manager(cfg)
     app = dash.Dash(__name__, title="scResponse", external_stylesheets=[],
                     assets_folder=str(PROJECT_ROOT / "assets"), suppress_callback_exceptions=True,
-                    background_callback_manager=manager)
+                    background_callback_manager=manager, on_error=callback_failed)
     preload.install(app)
     cache = Cache(app.server, config=flask_cache_config(cfg))
     # a body may carry one upload (base64: 4/3 of its size) plus the callback's other inputs; others stay small
@@ -90,7 +105,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
                                   className="mb-3")
         # the default page is in the first response; the router acts when the path or the query differs
         return html.Div([dcc.Location(id="url"), dcc.Store(id="page-path", data="/"), navbar,
-                         dbc.Container(pages["/"][1](), id="page", fluid=True)])
+                         dbc.Container([html.Div(id="app-error"), html.Div(pages["/"][1](), id="page")], fluid=True)])
 
     app.layout = shell
 
