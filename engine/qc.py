@@ -36,8 +36,13 @@ def input_checksum(source: str) -> str:
 def run_qc(source: str, *, contamination: str | float = "auto", threshold: float | None = None, seed: int = 0,
            embed: bool = False) -> ad.AnnData:
     """Read ``source`` (catalog id or file), compute metrics, score with the forest; optionally a UMAP."""
-    adata = read_single_cell(source, label_column=None)
+    from .data.single_cell import DEFAULT_LABEL_COLUMN
+    from .preprocess import check_cells_usable
+
+    # the label column only tells a cells x genes table from a genes x cells one (as `run` reads it)
+    adata = read_single_cell(source, label_column=DEFAULT_LABEL_COLUMN)
     adata.uns.pop("cache_key", None)
+    check_cells_usable(adata)
     metrics = qc_metrics(adata)
     isolation_forest(adata, metrics=metrics, contamination=contamination, threshold=threshold, seed=seed)
     adata.uns["qc"].update(input=str(source), input_sha256=input_checksum(source))

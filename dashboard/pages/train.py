@@ -7,6 +7,8 @@ asks the registry, and the job stops at its next epoch, removing its partial out
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 import uuid
 
@@ -60,8 +62,24 @@ def _progress_text(event: dict) -> str:
 UPLOAD_OUTPUTS = ("..train-upload-status.children",)  # the one callback whose body may carry a file
 
 
+def job_ticket(secret: str, job_id: str) -> str:
+    """What the launching browser holds for its job: the id and the server's signature of it, so that no other
+    browser can follow (stream) a job by guessing or copying its id."""
+    sig = hmac.new(secret.encode(), f"job:{job_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{job_id}.{sig}"
+
+
+def job_from_ticket(secret: str, ticket) -> str | None:
+    """The job id of a ticket this server issued, else None."""
+    if not isinstance(ticket, str) or "." not in ticket:
+        return None
+    job_id = ticket.rsplit(".", 1)[0]
+    return job_id if hmac.compare_digest(job_ticket(secret, job_id), ticket) else None
+
+
 def register(app, registry, cfg: dict, qc_store) -> None:
     results_dir, upload_root = cfg["RESULTS_DIR"], cfg["UPLOAD_DIR"]
+    secret = app.server.secret_key  # set by auth.install; signs job tickets
     max_bytes = int(cfg["MAX_UPLOAD_MB"] * 1e6)
 
     @app.callback(Output("train-drug", "options"), Output("train-drug", "value"),
@@ -183,13 +201,14 @@ def register(app, registry, cfg: dict, qc_store) -> None:
         run = f"{_slug(name)}__{uuid.uuid4().hex[:6]}" if name else run_name(cfg_run, provenance.utc_now())
         config = {**cfg_run.to_dict(), "analyse": bool(analyse)}
         job_id = registry.submit(owner=user, name=run, config=config)
-        return job_id, _alert(f"Job {run} queued", "info", "launch-ok")
+        return job_ticket(secret, job_id), _alert(f"Job {run} queued", "info", "launch-ok")
 
     @app.callback(Output("train-job-final", "data"), Input("train-job-id", "data"), background=True,
                   progress=[Output("train-progress", "value"), Output("train-progress", "label"),
                             Output("train-progress-text", "children")],
                   running=[(Output("train-launch", "disabled"), True, False)], prevent_initial_call=True)
-    def run_job(set_progress, job_id):
+    def run_job(set_progress, ticket):
+        job_id = job_from_ticket(secret, ticket)
         job = registry.get(job_id) if job_id else None
         if job is None:
             return None
@@ -214,8 +233,8 @@ def register(app, registry, cfg: dict, qc_store) -> None:
 
     @app.callback(Output("train-message", "children", allow_duplicate=True), Input("train-cancel", "n_clicks"),
                   State("train-job-id", "data"), State("jobs-table", "selectedRows"), prevent_initial_call=True)
-    def cancel(_, job_id, selected):
-        target = selected[0]["id"] if selected else job_id
+    def cancel(_, ticket, selected):
+        target = selected[0]["id"] if selected else job_from_ticket(secret, ticket)
         if not target:
             return _alert("No job to cancel", "secondary")
         if registry.request_cancel(target, owner=current_user()):

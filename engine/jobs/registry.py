@@ -16,6 +16,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..data.errors import DataError
+
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 FINAL = ("done", "failed", "cancelled")
 STALE_SECONDS = 120.0
@@ -65,9 +67,13 @@ class JobRegistry:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        try:
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:  # not a database, or damaged: say so, and touch nothing
+            raise DataError(f"The job database {self.path.name} cannot be opened ({exc}). It was left as it is: "
+                            "move it aside (or restore a copy) and start again; results are not affected.") from None
 
     @contextmanager
     def _connect(self):

@@ -59,3 +59,18 @@ def test_a_valid_launch_queues_one_job_for_the_user(client):
     (job,) = registry.list()
     assert job["owner"] == "local" and job["status"] == "queued" and job["config"]["sc"] == "scad_plx4720"
     assert job["config"]["owner"] == "local" and job["config"]["visibility"] == "private"
+
+
+def test_only_the_launching_browser_can_follow_its_job(client):
+    from dashboard.pages.train import job_from_ticket, job_ticket
+
+    http, registry = client
+    body = json.loads(_launch(http).get_data(as_text=True))
+    ticket = body["response"]["train-job-id"]["data"]
+    (job,) = registry.list()
+    secret = http.application.secret_key
+    assert job_from_ticket(secret, ticket) == job["id"]
+    other = registry.submit(owner="mallory", name="theirs", config={})
+    for forged in (other, f"{other}.{ticket.rsplit('.', 1)[1]}", f"{other}.0", None, 12, "."):
+        assert job_from_ticket(secret, forged) is None
+    assert job_from_ticket(secret, job_ticket(secret, other)) == other  # only the server can sign

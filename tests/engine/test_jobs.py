@@ -87,3 +87,15 @@ def test_upload_checks(tmp_path, plx_pair):
         check_single_cell(tmp_path / "nan.h5ad")
     with pytest.raises(DataError, match=".h5ad"):
         check_single_cell(tmp_path / "x.csv")
+
+
+def test_a_corrupt_job_database_is_a_plain_error_and_left_untouched(tmp_path):
+    from engine.data import DataError
+    from engine.jobs import JobRegistry
+
+    path = tmp_path / "jobs.sqlite"
+    path.write_bytes(b"not a database at all" * 100)
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="cannot be opened.*move it aside"):
+        JobRegistry(path)
+    assert path.read_bytes() == before

@@ -122,3 +122,24 @@ def test_review_embedding_places_cells_and_leaves_empty_droplets_out():
     assert np.isnan(coords[empty]).all() and np.isfinite(coords[~empty]).all()
     # the empty droplets the rank curve found are the simulated ones
     assert (a.obs.loc[empty, "truth"] == "empty").mean() > 0.95
+
+
+def test_qc_reads_a_cells_by_genes_table_as_run_does(tmp_path):
+    from engine.data.install import dataset_file
+
+    table = dataset_file("scad_plx4720", "Target_expr_resp_z.PLX4720_tp4k.tsv.gz")
+    a = run_qc(str(table))
+    assert a.n_obs == 108 and a.n_vars > 1000  # cells are rows, as `python -m engine run` reads it
+
+
+@pytest.mark.parametrize("case", ["one_cell", "all_zero"])
+def test_qc_on_degenerate_input_is_a_plain_error(tmp_path, case):
+    from synthetic import synthetic_droplets
+
+    a = synthetic_droplets(n_cells=50, n_empty=0)
+    a = a[:1].copy() if case == "one_cell" else a
+    if case == "all_zero":
+        a.X = a.X * 0
+    a.write_h5ad(tmp_path / "x.h5ad")
+    with pytest.raises(DataError, match="at least|does not vary"):
+        run_qc(str(tmp_path / "x.h5ad"))
