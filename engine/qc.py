@@ -89,10 +89,11 @@ class QCDecision:
     excluded: list[str] = field(default_factory=list)
     created_by: str = ""
     created_at: str = ""
+    visibility: str = "everyone"  # who may list and use it: "private", "everyone" or "users:alice,bob"
 
     @classmethod
     def from_result(cls, adata: ad.AnnData, *, name: str, threshold: float | None = None,
-                    created_by: str | None = None) -> "QCDecision":
+                    created_by: str | None = None, visibility: str = "everyone") -> "QCDecision":
         if not _NAME.match(name or ""):
             raise DataError("A decision name is 1-80 letters, digits, '.', '_' or '-' (starting with a letter or digit)")
         qc = adata.uns["qc"]
@@ -103,7 +104,7 @@ class QCDecision:
         return cls(name=name, input=qc["input"], input_sha256=qc["input_sha256"], metrics=list(qc["metrics"]),
                    threshold=t, contamination=str(qc["contamination"]), n_cells=int(adata.n_obs),
                    excluded=[str(c) for c in excluded], created_by=created_by or getpass.getuser(),
-                   created_at=provenance.utc_now())
+                   created_at=provenance.utc_now(), visibility=visibility)
 
     def save(self, folder: str | Path) -> Path:
         """Write ``folder/<name>.json`` atomically (an existing decision of that name is replaced whole)."""
@@ -130,18 +131,22 @@ class QCDecision:
             raise DataError(f"Not a QC decision file: {exc}", path=path) from exc
 
 
-def list_decisions(folder: str | Path, *, source: str | None = None) -> list[dict]:
-    """Saved decisions (newest first), optionally only those made on ``source``."""
+def list_decisions(folder: str | Path, *, source: str | None = None, user: str | None = None) -> list[dict]:
+    """Saved decisions (newest first), optionally only those made on ``source`` and those ``user`` may see."""
+    from .config import may_see
+
     out = []
     for p in sorted(Path(folder).glob("*.json"), key=lambda p: -p.stat().st_mtime):
         try:
             d = QCDecision.load(p)
         except DataError:
             continue
+        if user is not None and not may_see({"owner": d.created_by, "visibility": d.visibility}, user):
+            continue
         if source is None or d.input == str(source):
             out.append({"path": str(p), "name": d.name, "input": d.input, "n_excluded": len(d.excluded),
                         "n_cells": d.n_cells, "threshold": d.threshold, "created_by": d.created_by,
-                        "created_at": d.created_at})
+                        "created_at": d.created_at, "visibility": d.visibility})
     return out
 
 

@@ -133,16 +133,19 @@ def register(app, qc_store, cfg: dict) -> None:
                 metric_histograms(obs, list(qc["metrics"]), status), *tables)
 
     @app.callback(Output("qc-save-message", "children"), Input("qc-save", "n_clicks"), State("qc-name", "value"),
-                  State("qc-decision-name", "value"), State("qc-threshold", "value"), prevent_initial_call=True)
-    def save(_, name, decision_name, threshold):
+                  State("qc-decision-name", "value"), State("qc-threshold", "value"), State("qc-visibility", "value"),
+                  prevent_initial_call=True)
+    def save(_, name, decision_name, threshold, visibility):
         import dash_bootstrap_components as dbc
 
         if not name:
             return dbc.Alert("Compute a QC result first", color="warning", className="py-1")
         adata, _ = opened(name)
         try:
+            if visibility not in ("everyone", "private"):
+                raise DataError("Choose who may use the decision")
             decision = QCDecision.from_result(adata, name=decision_name or "", threshold=threshold,
-                                              created_by=current_user())
+                                              created_by=current_user(), visibility=visibility)
         except DataError as exc:
             return dbc.Alert(public_message(exc), color="danger", className="py-1", id="qc-save-error")
         decision.save(qc_store.decisions)

@@ -22,6 +22,8 @@ def layout(names: list[str]) -> html.Div:
             html.Small(id="qc-compute-status", className="text-muted")], lg=4),
         dbc.Col([dbc.Label("Save decision as"), dbc.InputGroup([
             dbc.Input(id="qc-decision-name", placeholder="e.g. pc9-qc-v1", maxLength=80),
+            dbc.Select(id="qc-visibility", value="everyone", style={"maxWidth": "9em"}, options=[
+                {"label": "for everyone", "value": "everyone"}, {"label": "only for me", "value": "private"}]),
             dbc.Button("Save decision", id="qc-save", color="success")]), html.Div(id="qc-save-message")], lg=4),
     ], className="mb-2")
     threshold = dbc.Row([

@@ -101,7 +101,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
 
     @app.callback(Output("train-qc", "options"), Output("train-qc", "value"), Input("train-sc", "value"))
     def qc_decisions(sc):
-        found = list_decisions(qc_store.decisions, source=sc) if sc != UPLOAD else []
+        found = list_decisions(qc_store.decisions, source=sc, user=current_user()) if sc != UPLOAD else []
         return [{"label": f"{d['name']} ({d['n_excluded']:,} of {d['n_cells']:,} cells out; {d['created_by']})",
                  "value": d["name"]} for d in found], None
 
@@ -187,7 +187,8 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                 sc_source, labels = str(path), label_column or None
             qc_path = None
             if qc_name:
-                known = {d["name"]: d["path"] for d in list_decisions(qc_store.decisions, source=sc_source)}
+                known = {d["name"]: d["path"]
+                         for d in list_decisions(qc_store.decisions, source=sc_source, user=user)}
                 if qc_name not in known:
                     raise DataError(f"QC decision {qc_name!r} was not made on this dataset")
                 qc_path = known[qc_name]

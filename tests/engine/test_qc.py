@@ -143,3 +143,13 @@ def test_qc_on_degenerate_input_is_a_plain_error(tmp_path, case):
     a.write_h5ad(tmp_path / "x.h5ad")
     with pytest.raises(DataError, match="at least|does not vary"):
         run_qc(str(tmp_path / "x.h5ad"))
+
+
+def test_private_decisions_are_listed_for_their_maker_only(pc9_qc, tmp_path):
+    from engine.qc import list_decisions
+
+    QCDecision.from_result(pc9_qc, name="alices", created_by="alice", visibility="private").save(tmp_path)
+    QCDecision.from_result(pc9_qc, name="team", created_by="alice").save(tmp_path)
+    names = lambda user: sorted(d["name"] for d in list_decisions(tmp_path, user=user))  # noqa: E731
+    assert names("alice") == ["alices", "team"] and names("bob") == ["team"]
+    assert len(list_decisions(tmp_path)) == 2  # no user: the CLI on the server lists every decision
