@@ -226,3 +226,10 @@ def test_callback_bodies_are_small_except_the_upload_callbacks(tmp_path):
                    {"id": "train-label-column", "property": "value", "value": None}],
                   [{"id": "train-upload-token", "property": "data", "value": None}])
     assert upload.status_code == 200 and b"upload-error" in upload.data  # read in full, then refused in words
+
+
+def test_an_empty_secret_key_file_is_replaced_at_start(tmp_path):
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "secret_key").write_text("")
+    app = _app(tmp_path)
+    assert len(app.server.secret_key) == 64 and (tmp_path / "cache" / "secret_key").read_text() == app.server.secret_key
