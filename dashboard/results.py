@@ -43,6 +43,14 @@ def summarize_file(path: Path) -> dict:
         with h5py.File(path, "r") as f:
             cfg = f["uns/config"]
             entry["drug"] = _text(cfg["drug"][()])
+            matched = f["uns"].get("bulk/matched_drug")
+            if matched is not None:
+                entry["drug"] = _text(matched[()])  # the name the bulk data use, whatever was typed
+            metrics = f["uns"].get("metrics")
+            if metrics is not None:
+                entry["n_seeds"] = int(np.asarray(metrics["n_seeds"][()])) if "n_seeds" in metrics else None
+                if "transfer_seed_ensemble/auroc" in metrics:
+                    entry["auroc"] = float(np.asarray(metrics["transfer_seed_ensemble/auroc"][()]))
             entry["dataset"] = Path(_text(cfg["sc"][()])).name  # a file source by its name, never a server path
             access = f["uns"].get("access")
             entry["access"] = ({k: _text(access[k][()]) for k in ("owner", "visibility") if k in access}

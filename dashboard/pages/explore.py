@@ -33,6 +33,12 @@ def _table(df: pd.DataFrame, *, index_name: str = "") -> dbc.Table:
                                     hover=True, size="sm", className="mb-0")
 
 
+def seed_summary(value: dict, n_seeds: int) -> str:
+    """'0.905 ± 0.073' over several seeds; the bare value for one seed (a zero sd would claim a certainty)."""
+    mean = float(value["mean"])
+    return f"{mean:.3f} ± {float(value['sd']):.3f}" if n_seeds > 1 else f"{mean:.3f}"
+
+
 def register(app, store, cache) -> None:
     def open_run(path):
         """The run for a panel; a missing or broken file leaves panels as they are (the status line says why)."""
@@ -57,8 +63,9 @@ def register(app, store, cache) -> None:
         return sel.load(cache, session, selection, run.path, run.n)
 
     @app.callback(Output("run-picker", "options"), Output("run-picker", "value"), Output("index-alerts", "children"),
-                  Input("index-refresh", "n_intervals"), State("run-picker", "value"), State("run-picker", "options"))
-    def refresh_index(_, current, current_options):
+                  Input("index-refresh", "n_intervals"), State("run-picker", "value"), State("run-picker", "options"),
+                  State("run-missing", "data"))
+    def refresh_index(_, current, current_options, missing):
         """New or removed results show up; nothing is sent (and nothing downstream re-runs) when none changed."""
         entries = store.index(user=current_user())
         options = run_options(entries)
@@ -69,7 +76,10 @@ def register(app, store, cache) -> None:
             alerts.append(dbc.Alert("No readable result in the results folder yet. Run `python -m engine demo` or "
                                     "launch a training run.", color="info"))
         values = {o["value"] for o in options}
-        value = no_update if current in values else (options[0]["value"] if options else None)
+        if missing and current is None:  # a link named a run this user cannot open: say so, pick none
+            value = no_update
+        else:
+            value = no_update if current in values else (options[0]["value"] if options else None)
         return (no_update if options == current_options else options), value, alerts
 
     @app.callback(Output("run-status", "children"), Output("threshold", "value"),
@@ -279,9 +289,11 @@ def register(app, store, cache) -> None:
         if "skipped" in m:
             table = dbc.Alert(f"Metrics absent: {m['skipped']}", color="secondary")
         else:
-            rows = {model: {k: f"{float(v['mean']):.3f} ± {float(v['sd']):.3f}" for k, v in m[model].items()}
+            n_seeds = int(m.get("n_seeds", 1))
+            rows = {model: {k: seed_summary(v, n_seeds) for k, v in m[model].items()}
                     for model in ("transfer", "no_transfer", "logistic_regression") if model in m}
-            table = html.Div([html.Small(f"Mean ± sd over {m.get('n_seeds', '?')} seeds; F1, MCC and balanced "
+            over = f"Mean ± sd over {n_seeds} seeds" if n_seeds > 1 else "One seed (no spread to show)"
+            table = html.Div([html.Small(f"{over}; F1, MCC and balanced "
                                          f"accuracy at threshold {float(m.get('threshold', 0.5)):g}."),
                               _table(pd.DataFrame.from_dict(rows, orient="index"), index_name="model")])
         return figs[0], figs[1], table

@@ -15,12 +15,17 @@ from ..tables import data_grid
 from .explore_umap import COLOR_BY, umap_figure
 
 
+# nothing on a graph's toolbar sends data to an outside service
+GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "showSendToCloud": False, "showEditInChartStudio": False,
+                "plotlyServerURL": "", "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"]}
+
+
 def _card(title: str, body, *, width: int = 6) -> dbc.Col:
     return dbc.Col(dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="mb-3 h-100"), lg=width)
 
 
 def _graph(id_: str, figure=None, *, height: int | None = None) -> dcc.Loading:
-    graph = dcc.Graph(id=id_, config={"displaylogo": False, "scrollZoom": True}, **({} if figure is None else {"figure": figure}),
+    graph = dcc.Graph(id=id_, config=GRAPH_CONFIG, **({} if figure is None else {"figure": figure}),
                       style=None if height is None else {"height": f"{height}px"})
     return dcc.Loading(graph, type="dot", delay_show=300)
 
@@ -38,7 +43,13 @@ def _first_umap(store, path: str | None):
 def run_options(entries: list[dict]) -> list[dict]:
     def label(e):
         when = e.get("started", "")[:16].replace("T", " ")
-        return f"{e.get('drug', '?')} · {e.get('dataset', '?')} · {when} · {e['name'][-6:]}"
+        seeds = e.get("n_seeds")
+        parts = [e["name"], e.get("drug", "?"), e.get("dataset", "?"), when]
+        if seeds:
+            parts.append(f"{seeds} seed{'s' if seeds != 1 else ''}")
+        if e.get("auroc") is not None:
+            parts.append(f"AUROC {e['auroc']:.2f}")
+        return " · ".join(parts)
 
     return [{"label": label(e), "value": e["path"]} for e in entries if not e["error"]]
 
@@ -47,7 +58,8 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> h
     """Built per page load (each browser session gets its own id), with ``run`` (a name) or the newest run picked."""
     options = run_options(store.index(user=current_user())) if store is not None else []
     wanted = [o["value"] for o in options if run and Path(o["value"]).stem == run]
-    path = (wanted or [o["value"] for o in options] or [None])[0]
+    missing = bool(run) and not wanted
+    path = None if missing else (wanted or [o["value"] for o in options] or [None])[0]
     controls = dbc.Row([
         dbc.Col([dbc.Label("Run"), dcc.Dropdown(id="run-picker", clearable=False, placeholder="No result yet",
                                                 options=options,
@@ -73,6 +85,10 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> h
         dcc.Store(id="panels-run"),
         dcc.Store(id="deg-list-shown", data="sensitive"),
         dcc.Interval(id="index-refresh", interval=refresh_ms),
+        dcc.Store(id="run-missing", data=str(run)[:100] if missing else None),
+        html.Div(dbc.Alert(f"No run called {str(run)[:100]!r} that you may open: it was removed, renamed, or is "
+                           "private to another user. Pick a run below.", color="warning", id="run-missing-alert")
+                 if missing else None),
         html.Div(id="index-alerts"),
         controls,
         html.Div(id="run-status"),

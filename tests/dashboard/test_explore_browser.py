@@ -104,3 +104,22 @@ def test_explore_006_a_result_removed_after_listing_is_reported_not_crashed(dash
     dash_duo.driver.refresh()
     dash_duo.wait_for_contains_text("#index-alerts", "No readable result", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
+
+
+def test_explore_007_a_link_to_an_unknown_run_says_so_and_shows_no_other_run(dash_duo, explore_app):
+    dash_duo.start_server(explore_app, port=8062)
+    dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
+    dash_duo.open(dash_duo.server_url + "/?run=no-such-run")
+    dash_duo.wait_for_contains_text("#run-missing-alert", "No run called 'no-such-run'", timeout=TIMEOUT)
+    dash_duo.wait_for_callbacks()
+    assert dash_duo.prop("run-picker", "value") is None  # not silently another run
+    assert "PLX-4720" in " ".join(o["label"] for o in dash_duo.prop("run-picker", "options"))
+    assert dash_duo.get_logs() == []
+
+
+def test_explore_008_no_toolbar_button_sends_data_out(dash_duo, explore_app):
+    _start(dash_duo, explore_app)
+    dash_duo.driver.execute_script(
+        "document.querySelector('#umap .js-plotly-plot').dispatchEvent(new MouseEvent('mousemove', {bubbles: true}));")
+    titles = [b.get_attribute("data-title") or "" for b in dash_duo.find_elements("#umap .modebar-btn")]
+    assert titles and not [t for t in titles if any(w in t.lower() for w in ("cloud", "chart studio", "share"))]

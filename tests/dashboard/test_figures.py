@@ -113,3 +113,15 @@ def test_qc_figures_validate_and_draw():
     assert "7 empty droplets not shown" in hist.layout.title.text
     with pytest.raises(ValueError):
         outlier_histogram([np.nan], 0.5)
+
+
+def test_run_labels_carry_name_metric_and_seed_count():
+    from dashboard.pages.explore import seed_summary
+    from dashboard.pages.explore_layout import run_options
+
+    entry = {"name": "my-plx-run", "path": "/r/my-plx-run.h5ad", "drug": "PLX-4720", "dataset": "scad_plx4720",
+             "started": "2026-12-02T07:00:00Z", "n_seeds": 1, "auroc": 0.8912, "error": ""}
+    (option,) = run_options([entry])
+    assert option["label"] == "my-plx-run · PLX-4720 · scad_plx4720 · 2026-12-02 07:00 · 1 seed · AUROC 0.89"
+    assert seed_summary({"mean": 0.9, "sd": 0.0}, 1) == "0.900"
+    assert seed_summary({"mean": 0.9, "sd": 0.05}, 5) == "0.900 ± 0.050"
