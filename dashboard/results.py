@@ -43,9 +43,6 @@ def summarize_file(path: Path) -> dict:
         with h5py.File(path, "r") as f:
             cfg = f["uns/config"]
             entry["drug"] = _text(cfg["drug"][()])
-            matched = f["uns"].get("bulk/matched_drug")
-            if matched is not None:
-                entry["drug"] = _text(matched[()])  # the name the bulk data use, whatever was typed
             metrics = f["uns"].get("metrics")
             if metrics is not None:
                 entry["n_seeds"] = int(np.asarray(metrics["n_seeds"][()])) if "n_seeds" in metrics else None

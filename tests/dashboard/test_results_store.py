@@ -81,7 +81,6 @@ def test_selection_is_kept_per_session_on_the_server(tmp_path):
 def test_private_results_are_listed_and_opened_by_their_owner_only(plx_run, tmp_path):
     import shutil
 
-    import h5py
     from flask_caching import Cache
     from flask import Flask
 
@@ -90,16 +89,16 @@ def test_private_results_are_listed_and_opened_by_their_owner_only(plx_run, tmp_
 
     folder = tmp_path / "res"
     folder.mkdir()
+    import anndata as ad
+
     for name, access in (("alices", {"owner": "alice", "visibility": "private"}),
                          ("shared", {"owner": "alice", "visibility": "users:bob,carol"}),
                          ("public", None)):
         shutil.copy(plx_run, folder / f"{name}.h5ad")
         if access:
-            with h5py.File(folder / f"{name}.h5ad", "r+") as f:
-                del f["uns/access"]
-                g = f["uns"].create_group("access")
-                for k, v in access.items():
-                    g.create_dataset(k, data=v)
+            a = ad.read_h5ad(folder / f"{name}.h5ad")
+            a.uns["access"] = access
+            a.write_h5ad(folder / f"{name}.h5ad")
     store = ResultStore(folder, Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
     seen = lambda user: sorted(e["name"] for e in store.index(user=user))  # noqa: E731
     assert seen("alice") == ["alices", "public", "shared"]
