@@ -39,8 +39,11 @@ class ProcessTreeMemory:
     resident sets, the largest single process, and the sum of proportional set sizes (pages shared between
     processes, e.g. the page cache of a memory-mapped or re-read file, counted once)."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, *, group=None):
+        """``group(process) -> str``, when given, also keeps the largest single process per group
+        (``peak_by_group``, MiB)."""
         self.peak_mib = self.peak_process_mib = self.peak_pss_mib = 0.0
+        self.group, self.peak_by_group = group, {}
         self._root, self._stop = psutil.Process(pid), threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -54,6 +57,10 @@ class ProcessTreeMemory:
                 self.peak_mib = max(self.peak_mib, sum(rss))
                 self.peak_process_mib = max(self.peak_process_mib, max(rss))
                 self.peak_pss_mib = max(self.peak_pss_mib, pss)
+                if self.group is not None:
+                    for c, r in zip(procs, rss):
+                        g = self.group(c)
+                        self.peak_by_group[g] = max(self.peak_by_group.get(g, 0.0), r)
             except psutil.Error:
                 pass
             time.sleep(0.05)

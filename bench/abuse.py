@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -26,36 +25,18 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._measure import wait_for_http  # noqa: E402
+from bench._measure import ProcessTreeMemory, wait_for_http  # noqa: E402
 
 
-class WorkerMemory:
-    """Peak RSS (MiB) of the largest gunicorn process and of the largest helper process they started."""
+def _kind(process: psutil.Process) -> str:
+    """A gunicorn process (master or web worker) or a helper a worker started (the upload checker)."""
+    return "worker" if "gunicorn" in " ".join(process.cmdline()) else "helper"
 
-    def __init__(self, master: int):
-        self.master, self.worker_mib, self.helper_mib = psutil.Process(master), 0.0, 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
 
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                procs = [self.master, *self.master.children(recursive=True)]
-                for p in procs:
-                    rss = p.memory_info().rss / 2**20
-                    if "gunicorn" in " ".join(p.cmdline()):
-                        self.worker_mib = max(self.worker_mib, rss)
-                    else:
-                        self.helper_mib = max(self.helper_mib, rss)
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
-
-    def stop(self) -> dict:
-        self._stop.set()
-        self._thread.join()
-        return {"worker_peak_rss_mib": round(self.worker_mib), "helper_peak_rss_mib": round(self.helper_mib)}
+def _peaks(mem: ProcessTreeMemory) -> dict:
+    mem.stop()
+    return {"worker_peak_rss_mib": round(mem.peak_by_group.get("worker", 0)),
+            "helper_peak_rss_mib": round(mem.peak_by_group.get("helper", 0))}
 
 
 def _post(url: str, body: bytes, ctype="application/json") -> tuple[int, str]:
@@ -136,13 +117,13 @@ def main() -> None:
                     ("train-visibility", "value", "private"))]),
         }
         for name, body in cases.items():
-            mem = WorkerMemory(server.pid)
+            mem = ProcessTreeMemory(server.pid, group=_kind)
             t0 = time.perf_counter()
             status, text = _post(base + "/_dash-update-component", body)
             took = time.perf_counter() - t0
             time.sleep(0.2)
             out[name] = {"status": status, "seconds": round(took, 2), "request_mb": round(len(body) / 1e6, 1),
-                         "answer": text[:160], **mem.stop()}
+                         "answer": text[:160], **_peaks(mem)}
     finally:
         os.killpg(server.pid, 15)
         server.wait(30)
