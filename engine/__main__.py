@@ -139,8 +139,11 @@ def _qc(args) -> int:
     from .results import write_atomic
     from .tools.qc import fixed_cutoff_flags
 
+    def progress(fraction: float, message: str) -> None:  # one line a stage on stderr (the QC page reads them)
+        print(f"progress {fraction:.2f} {message}", file=sys.stderr, flush=True)
+
     adata = run_qc(args.input, contamination=args.contamination, threshold=args.threshold, seed=args.seed,
-                   embed=args.embed)
+                   embed=args.embed, progress=progress)
     qc = adata.uns["qc"]
     out = write_atomic(adata, args.out)
     print(f"{qc['n_flagged']:,} of {qc['n_cells']:,} cells flagged ({100 * qc['n_flagged'] / qc['n_cells']:.1f}%) "

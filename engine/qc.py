@@ -34,20 +34,29 @@ def input_checksum(source: str) -> str:
 
 
 def run_qc(source: str, *, contamination: str | float = "auto", threshold: float | None = None, seed: int = 0,
-           embed: bool = False) -> ad.AnnData:
-    """Read ``source`` (catalog id or file), compute metrics, score with the forest; optionally a UMAP."""
+           embed: bool = False, progress=None) -> ad.AnnData:
+    """Read ``source`` (catalog id or file), compute metrics, score with the forest; optionally a UMAP.
+
+    ``progress(fraction, message)`` is told as each stage starts.
+    """
     from .data.single_cell import DEFAULT_LABEL_COLUMN
     from .preprocess import check_cells_usable
 
+    say = progress or (lambda fraction, message: None)
+    say(0.0, f"reading {source}")
     # the label column only tells a cells x genes table from a genes x cells one (as `run` reads it)
     adata = read_single_cell(source, label_column=DEFAULT_LABEL_COLUMN)
     adata.uns.pop("cache_key", None)
     check_cells_usable(adata)
+    say(0.25, f"QC metrics of {adata.n_obs:,} barcodes")
     metrics = qc_metrics(adata)
+    say(0.5, "empty droplets and the isolation forest")
     isolation_forest(adata, metrics=metrics, contamination=contamination, threshold=threshold, seed=seed)
     adata.uns["qc"].update(input=str(source), input_sha256=input_checksum(source))
     if embed:
+        say(0.6, f"UMAP of the {int((~empty_mask(adata.obs)).sum()):,} cells that are not empty droplets")
         adata.obsm["X_umap"] = embedding(adata, seed=seed)
+    say(0.95, "writing the result")
     return adata
 
 
@@ -74,7 +83,7 @@ def embedding(adata: ad.AnnData, *, seed: int = 0) -> np.ndarray:
     return coords
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9 _.-]{0,78}[A-Za-z0-9_.-])?$")  # spaces inside, not around
 
 
 @dataclass
@@ -95,7 +104,8 @@ class QCDecision:
     def from_result(cls, adata: ad.AnnData, *, name: str, threshold: float | None = None,
                     created_by: str | None = None, visibility: str = "everyone") -> "QCDecision":
         if not _NAME.match(name or ""):
-            raise DataError("A decision name is 1-80 letters, digits, '.', '_' or '-' (starting with a letter or digit)")
+            raise DataError("A decision name is 1-80 letters, digits, spaces, '.', '_' or '-' (starting with a letter "
+                            "or digit)")
         qc = adata.uns["qc"]
         t = float(qc["threshold"] if threshold is None else threshold)
         from .tools.qc import flagged_mask

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 from dash import Input, Output, State, html, no_update
 
 from engine.data import DataError, catalog
-from engine.data.errors import public_message
+from engine.data.errors import public_message, without_paths
 from engine.qc import QCDecision
 from engine.tools.qc import empty_mask, fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
 
@@ -39,6 +40,18 @@ def counts_summary(obs: pd.DataFrame, qc: dict, flagged: np.ndarray) -> dict:
     if qc.get("counts"):
         out["fixed_cutoffs"] = int(fixed_cutoff_flags(obs).sum())
     return out
+
+
+def progress_line(line: str, *, elapsed: float) -> str | None:
+    """'progress 0.50 the forest' from ``engine qc`` as the page shows it: percent, stage and seconds so far."""
+    parts = line.strip().split(" ", 2)
+    if len(parts) < 3 or parts[0] != "progress":
+        return None
+    try:
+        fraction = float(parts[1])
+    except ValueError:
+        return None
+    return f"{100 * fraction:.0f}% · {parts[2]} · {elapsed:.0f} s"
 
 
 def qc_umap(coords, status: np.ndarray, *, uirevision=None):
@@ -72,15 +85,24 @@ def register(app, qc_store, cfg: dict) -> None:
         if not (catalog.is_dataset_id(str(source)) and catalog.get(source).kind == "single_cell"):
             set_progress("error: choose a single-cell dataset from the list")
             return no_update
-        set_progress(f"computing QC metrics, isolation forest and UMAP for {source}...")
+        set_progress(f"starting QC of {source}...")
         path = qc_store.path_for(source)
         # a fresh interpreter, like training: nothing (threads, locks) is inherited from the web process
-        proc = subprocess.run([sys.executable, "-m", "engine", "qc", source, "--out", str(path), "--embed"],
-                              cwd=PROJECT_ROOT, capture_output=True, text=True)
-        if proc.returncode != 0:
-            set_progress(f"error: {(proc.stderr.strip().splitlines() or ['QC failed'])[-1]}")
+        started = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "engine", "qc", source, "--out", str(path), "--embed"],
+                                cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        errors = []
+        for line in proc.stderr:  # one line a stage: "progress 0.50 message"
+            step = progress_line(line, elapsed=time.monotonic() - started)
+            if step:
+                set_progress(step)
+            elif line.strip():
+                errors.append(line.strip())
+        out = proc.stdout.read()
+        if proc.wait() != 0:
+            set_progress(f"error: {without_paths(errors[-1]) if errors else 'QC failed'}")
             return no_update
-        set_progress(f"done: {proc.stdout.splitlines()[0]}")
+        set_progress(f"done: {out.splitlines()[0]}")
         return path.name[: -len(".qc.h5ad")]
 
     @app.callback(Output("qc-threshold", "min"), Output("qc-threshold", "max"), Output("qc-threshold", "value"),
@@ -104,8 +126,8 @@ def register(app, qc_store, cfg: dict) -> None:
     @app.callback(Output("qc-counts", "children"), Output("qc-score-hist", "figure"), Output("qc-umap", "figure"),
                   Output("qc-metric-hist", "figure"),
                   *[Output(f"qc-list-{k}", d) for k in ("flagged", "borderline", "best") for d in ("rowData", "columnDefs")],
-                  Input("qc-threshold", "value"), State("qc-name", "value"))
-    def review(threshold, name):
+                  Input("qc-threshold", "value"), Input("qc-show-empty", "value"), State("qc-name", "value"))
+    def review(threshold, show_empty, name):
         if not name:
             empty = message_figure("no QC result")
             return "", empty, empty, empty, *([[]] * 6)
@@ -130,24 +152,33 @@ def register(app, qc_store, cfg: dict) -> None:
             tables += [grid_rows(df), grid_columns(df.columns)]
         scores = obs["qc_outlier_score"].to_numpy()[~empty]
         return (lines, outlier_histogram(scores, threshold, n_hidden=int(empty.sum())), umap,
-                metric_histograms(obs, list(qc["metrics"]), status), *tables)
+                metric_histograms(obs if show_empty else obs[~empty], list(qc["metrics"]),
+                                  status if show_empty else status[~empty]), *tables)
 
-    @app.callback(Output("qc-save-message", "children"), Input("qc-save", "n_clicks"), State("qc-name", "value"),
-                  State("qc-decision-name", "value"), State("qc-threshold", "value"), State("qc-visibility", "value"),
+    @app.callback(Output("qc-save-message", "children"), Output("qc-save-confirm", "data"),
+                  Input("qc-save", "n_clicks"), State("qc-name", "value"), State("qc-decision-name", "value"),
+                  State("qc-threshold", "value"), State("qc-visibility", "value"), State("qc-save-confirm", "data"),
                   prevent_initial_call=True)
-    def save(_, name, decision_name, threshold, visibility):
+    def save(_, name, decision_name, threshold, visibility, confirmed):
         import dash_bootstrap_components as dbc
 
         if not name:
-            return dbc.Alert("Compute a QC result first", color="warning", className="py-1")
+            return dbc.Alert("Compute a QC result first", color="warning", className="py-1"), None
         adata, _ = opened(name)
         try:
             if visibility not in ("everyone", "private"):
                 raise DataError("Choose who may use the decision")
-            decision = QCDecision.from_result(adata, name=decision_name or "", threshold=threshold,
+            decision = QCDecision.from_result(adata, name=(decision_name or "").strip(), threshold=threshold,
                                               created_by=current_user(), visibility=visibility)
         except DataError as exc:
-            return dbc.Alert(public_message(exc), color="danger", className="py-1", id="qc-save-error")
+            return dbc.Alert(public_message(exc), color="danger", className="py-1", id="qc-save-error"), None
+        existing = qc_store.decisions / f"{decision.name}.json"
+        if existing.exists() and confirmed != decision.name:  # ask once before replacing
+            old = QCDecision.load(existing)
+            return dbc.Alert(f"A decision called {decision.name!r} exists ({len(old.excluded):,} cells out, by "
+                             f"{old.created_by}, {old.created_at[:16].replace('T', ' ')}). Press Save decision again "
+                             "to replace it, or choose another name.", color="warning", className="py-1",
+                             id="qc-save-exists"), decision.name
         decision.save(qc_store.decisions)
         return dbc.Alert(f"Saved {decision.name}: {len(decision.excluded):,} of {decision.n_cells:,} cells excluded "
-                         "when training uses it", color="success", className="py-1", id="qc-save-ok")
+                         "when training uses it", color="success", className="py-1", id="qc-save-ok"), None

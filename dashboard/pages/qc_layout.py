@@ -32,7 +32,9 @@ def layout(names: list[str]) -> html.Div:
                             tooltip={"placement": "bottom", "always_visible": True})], lg=8),
         dbc.Col(dbc.Button("Automatic threshold", id="qc-auto", size="sm", color="secondary", outline=True,
                            className="mt-4"), lg=1),
-        dbc.Col(html.Div(id="qc-counts", className="small"), lg=3),
+        dbc.Col([html.Div(id="qc-counts", className="small"),
+                 dbc.Checkbox(id="qc-show-empty", label="show empty droplets in the metric histograms", value=False,
+                              className="small")], lg=3),
     ], className="mb-2")
     lists = dbc.Row([dbc.Col([html.H6(title), data_grid(f"qc-list-{key}")],
                              lg=4) for key, title in (("flagged", "Flagged by the forest (most unusual)"),
@@ -40,6 +42,7 @@ def layout(names: list[str]) -> html.Div:
                                                       ("best", "Best (most typical)"))])
     return html.Div([
         dcc.Store(id="qc-refresh"),
+        dcc.Store(id="qc-save-confirm"),
         html.Div(id="qc-notes"),
         controls, threshold,
         dbc.Row([_card("Outlier score", _graph("qc-score-hist")), _card("UMAP coloured by the flag", _graph("qc-umap"))],

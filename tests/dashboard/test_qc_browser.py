@@ -49,10 +49,17 @@ def test_qc_001_compute_review_threshold_and_save_decision(dash_duo, results_dir
     dash_duo.find_element("a[href='/qc']").click()
     dash_duo.wait_for_element("#qc-compute", timeout=TIMEOUT)
     dash_duo.find_element("#qc-compute").click()  # pc9_erlotinib is preselected
+    dash_duo.wait_for_contains_text("#qc-compute-status", "%", timeout=COMPUTE_TIMEOUT)  # live stage and percent
     dash_duo.wait_for_contains_text("#qc-compute-status", "done", timeout=COMPUTE_TIMEOUT)
     dash_duo.wait_for_element("#qc-flag-count", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#qc-notes", "empty droplets", timeout=TIMEOUT)
-    dash_duo.wait_for_element("#qc-umap .main-svg", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#qc-umap .gtitle", "empty droplets not embedded", timeout=TIMEOUT)
+    # empty droplets are out of the metric histograms until asked for
+    legend = lambda: dash_duo.text("#qc-metric-hist .legend")  # noqa: E731
+    dash_duo.wait_until(lambda: "kept" in legend(), timeout=TIMEOUT)
+    assert "empty droplet" not in legend()
+    dash_duo.find_element("#qc-show-empty").click()
+    dash_duo.wait_until(lambda: "empty droplet" in legend(), timeout=TIMEOUT)
     dash_duo.wait_for_element("#qc-list-flagged .ag-cell", timeout=TIMEOUT)
     assert "scanpy's fixed cut-offs would flag" in dash_duo.find_element("#qc-counts").text
     auto = _flagged(dash_duo)
@@ -66,10 +73,18 @@ def test_qc_001_compute_review_threshold_and_save_decision(dash_duo, results_dir
     dash_duo.wait_for_callbacks()  # the last keystroke's update has landed
     lowered = _flagged(dash_duo)
 
-    dash_duo.find_element("#qc-decision-name").send_keys("pc9-strict")
+    decisions = results_dir / "qc" / "decisions"
+    (decisions / "pc9 strict.json").parent.mkdir(parents=True, exist_ok=True)
+    (decisions / "pc9 strict.json").write_text(json.dumps({"name": "pc9 strict", "input": "pc9_erlotinib",
+        "input_sha256": "x", "metrics": [], "threshold": 0.9, "contamination": "auto", "n_cells": 1,
+        "excluded": ["a"], "created_by": "someone", "created_at": "2026-01-01T00:00:00Z"}))
+    dash_duo.find_element("#qc-decision-name").send_keys("pc9 strict")  # a name with a space
     dash_duo.find_element("#qc-save").click()
+    dash_duo.wait_for_contains_text("#qc-save-exists", "A decision called 'pc9 strict' exists", timeout=TIMEOUT)
+    assert json.loads((decisions / "pc9 strict.json").read_text())["created_by"] == "someone"  # not yet replaced
+    dash_duo.find_element("#qc-save").click()  # the second press replaces it
     dash_duo.wait_for_element("#qc-save-ok", timeout=TIMEOUT)
-    saved = json.loads((results_dir / "qc" / "decisions" / "pc9-strict.json").read_text())
+    saved = json.loads((decisions / "pc9 strict.json").read_text())
     assert len(saved["excluded"]) == lowered and saved["created_by"] == "local" and saved["input"] == "pc9_erlotinib"
 
     # the training page offers the decision for that dataset
@@ -77,5 +92,5 @@ def test_qc_001_compute_review_threshold_and_save_decision(dash_duo, results_dir
     dash_duo.wait_for_element("#train-launch", timeout=TIMEOUT)
     dash_duo.select_dcc_dropdown("#train-sc", value="pc9_erlotinib (Erlotinib)")
     dash_duo.select_dcc_dropdown("#train-qc", index=0)
-    dash_duo.wait_for_contains_text("#train-qc", "pc9-strict", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#train-qc", "pc9 strict", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
