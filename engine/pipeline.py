@@ -21,6 +21,7 @@ from .preprocess import harmonize
 from .results import h5_safe, write_atomic
 from .tools import binary_metrics, choose_c, logistic_regression, summarize
 from .tools.embedding import neighbors_umap
+from .tools.stability import seed_uncertainty
 from .config import RunConfig, config_from_dict, run_name
 from .train import Cancelled, resolve_device
 
@@ -127,6 +128,7 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     result.obsm["sensitivity_score_per_seed"] = post
     result.obsm["sensitivity_score_pretransfer_per_seed"] = pre
     result.obsm["logreg_score_per_seed"] = lr
+    seed_uncertainty(result, threshold=cfg.threshold)  # label-free: the seeds compared with one another
     result.uns["metrics"] = _metrics(result, post, pre, lr, cfg.threshold, models, seeds)
     result.uns["baseline"] = {"model": "logistic regression (L2, class-balanced, C by 5-fold bulk AUROC)",
                               "C": C, "bulk_cv_auroc": cv_auroc}

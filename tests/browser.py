@@ -67,11 +67,13 @@ class ThreadServer:
         self._thread = None
         self.url = None
 
-    def __call__(self, app, *, port: int = 8050) -> str:
-        self._server = make_server("127.0.0.1", port, app.server, threaded=True)
+    def __call__(self, app, *, port: int | None = None) -> str:
+        """Serve ``app`` on a free port (``port`` is accepted for old call sites and ignored: a fixed port
+        collides with anything else on the machine, another test run included)."""
+        self._server = make_server("127.0.0.1", 0, app.server, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{self._server.port}"
         wait_for_http(self.url + "/_dash-layout", timeout=30)
         return self.url
 
@@ -121,7 +123,7 @@ class Browser:
         self.server_url = None
 
     # serving
-    def start_server(self, app, *, port: int = 8050) -> None:
+    def start_server(self, app, *, port: int | None = None) -> None:
         self.server_url = self._server(app, port=port)
         self.open(self.server_url)
 

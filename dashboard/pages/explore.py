@@ -92,6 +92,9 @@ def register(app, store, cache) -> None:
         except DataError as exc:
             return dbc.Alert(public_message(exc), color="danger"), no_update
         notes = []
+        stability = run.uns("seed_agreement", default={}) or {}
+        warning = [dbc.Alert(stability["warning"], color="warning", className="py-1 mb-1", id="seed-warning")
+                   ] if stability.get("unstable") and stability.get("warning") else []
         if run.labels is None:
             notes.append("This run has no single-cell labels: true-label colouring, mispredictions, metrics and "
                          "ground-truth signatures are absent (labels are used for evaluation only).")
@@ -103,7 +106,7 @@ def register(app, store, cache) -> None:
             notes.append(f"The UMAP draws {len(run.display_index):,} and the other scatter panels "
                          f"{len(run.secondary_index):,} of {run.n:,} cells; every statistic uses all cells.")
         threshold = float(run.uns("metrics", "threshold", default=0.5))
-        return [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes], threshold
+        return warning + [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes], threshold
 
     @app.callback(Output("gene", "options"), Input("gene", "search_value"), Input("run-picker", "value"),
                   State("gene", "value"))

@@ -11,6 +11,7 @@ COLOR_BY = [{"label": "sensitivity score", "value": "sensitivity_score"},
             {"label": "predicted label", "value": "predicted"},
             {"label": "true label", "value": "label"},
             {"label": "Leiden cluster", "value": "leiden"},
+            {"label": "seed agreement (uncertain cells)", "value": "seed_agreement"},
             {"label": "gene expression", "value": "gene"}]
 
 
@@ -30,6 +31,9 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
             return fig.message_figure("This run has no single-cell labels")
         values = np.where(np.isnan(run.labels), "unknown", np.where(run.labels == 1, "sensitive", "resistant"))
         label, kw = "true label", {"categorical": True}
+    elif color_by == "seed_agreement":
+        values, label = run.obs("seed_agreement"), "share of seeds agreeing"
+        kw = {"categorical": False, "colorscale": "Viridis", "cmin": 0.5, "cmax": 1.0}
     elif color_by in ("predicted", "leiden"):
         values, label, kw = run.obs(color_by), color_by, {"categorical": True}
     else:

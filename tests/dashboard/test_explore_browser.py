@@ -123,3 +123,10 @@ def test_explore_008_no_toolbar_button_sends_data_out(dash_duo, explore_app):
         "document.querySelector('#umap .js-plotly-plot').dispatchEvent(new MouseEvent('mousemove', {bubbles: true}));")
     titles = [b.get_attribute("data-title") or "" for b in dash_duo.find_elements("#umap .modebar-btn")]
     assert titles and not [t for t in titles if any(w in t.lower() for w in ("cloud", "chart studio", "share"))]
+
+
+def test_explore_009_colour_by_seed_agreement_shows_uncertain_cells(dash_duo, explore_app):
+    _start(dash_duo, explore_app)
+    dash_duo.select_dcc_dropdown("#color-by", value="seed agreement (uncertain cells)")
+    dash_duo.wait_for_contains_text("#umap .gtitle", "share of seeds agreeing", timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []
