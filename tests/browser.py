@@ -67,9 +67,9 @@ class ThreadServer:
         self._thread = None
         self.url = None
 
-    def __call__(self, app, *, port: int | None = None) -> str:
-        """Serve ``app`` on a free port (``port`` is accepted for old call sites and ignored: a fixed port
-        collides with anything else on the machine, another test run included)."""
+    def __call__(self, app) -> str:
+        """Serve ``app`` on a free port (a fixed port would collide with anything else on the machine, another
+        test run included)."""
         self._server = make_server("127.0.0.1", 0, app.server, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -123,8 +123,8 @@ class Browser:
         self.server_url = None
 
     # serving
-    def start_server(self, app, *, port: int | None = None) -> None:
-        self.server_url = self._server(app, port=port)
+    def start_server(self, app) -> None:
+        self.server_url = self._server(app)
         self.open(self.server_url)
 
     def open(self, url: str) -> None:

@@ -86,7 +86,7 @@ def test_celery_worker_runs_a_job_launched_from_the_page(dash_duo, celery_env, t
                       "REDIS_URL": env["REDIS_URL"], "TRAIN_QUEUE": env["SCRESPONSE_TRAIN_QUEUE"]})
     assert type(app._background_manager).__name__ == "CeleryManager"
     assert app.server.extensions["cache"]  # flask-caching configured
-    dash_duo.start_server(app, port=8079)
+    dash_duo.start_server(app)
     dash_duo.wait_for_element("#umap .main-svg", timeout=30)
     dash_duo.find_element("a[href='/train']").click()
     dash_duo.wait_for_element("#train-launch", timeout=30)

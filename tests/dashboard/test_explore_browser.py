@@ -9,7 +9,7 @@ TIMEOUT = 30
 
 
 def _start(dash_duo, app):
-    dash_duo.start_server(app, port=8061)
+    dash_duo.start_server(app)
     dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#class-metrics", "precision", timeout=TIMEOUT)
 
@@ -107,7 +107,7 @@ def test_explore_006_a_result_removed_after_listing_is_reported_not_crashed(dash
 
 
 def test_explore_007_a_link_to_an_unknown_run_says_so_and_shows_no_other_run(dash_duo, explore_app):
-    dash_duo.start_server(explore_app, port=8062)
+    dash_duo.start_server(explore_app)
     dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
     dash_duo.open(dash_duo.server_url + "/?run=no-such-run")
     dash_duo.wait_for_contains_text("#run-missing-alert", "No run called 'no-such-run'", timeout=TIMEOUT)

@@ -44,7 +44,7 @@ def test_qc_001_compute_review_threshold_and_save_decision(dash_duo, results_dir
 
     app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"),
                       "DB_PATH": str(tmp_path / "db.sqlite"), "UPLOAD_DIR": str(tmp_path / "up")})
-    dash_duo.start_server(app, port=8076)
+    dash_duo.start_server(app)
     dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
     dash_duo.find_element("a[href='/qc']").click()
     dash_duo.wait_for_element("#qc-compute", timeout=TIMEOUT)

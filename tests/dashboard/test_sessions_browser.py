@@ -40,7 +40,7 @@ def test_two_users_do_not_see_each_others_state(dash_thread_server, results_dir,
     for user in ("alice", "bob"):
         UserStore(db).add(user, f"{user}-password")
     app.server.extensions["scresponse_jobs"].submit(owner="alice", name="alices-run", config={})
-    dash_thread_server(app, port=8075)
+    dash_thread_server(app)
     alice, bob = two_browsers
     _login(alice, dash_thread_server.url, "alice")
     _login(bob, dash_thread_server.url, "bob")

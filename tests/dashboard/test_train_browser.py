@@ -29,8 +29,8 @@ def _registry(app) -> JobRegistry:
     return app.server.extensions["scresponse_jobs"]
 
 
-def _open_train_page(dash_duo, app, *, port):
-    dash_duo.start_server(app, port=port)
+def _open_train_page(dash_duo, app):
+    dash_duo.start_server(app)
     dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
     dash_duo.find_element("a[href='/train']").click()
     dash_duo.wait_for_element("#train-launch", timeout=TIMEOUT)
@@ -62,7 +62,7 @@ def _wait_status(registry, wanted, timeout=JOB_TIMEOUT) -> dict:
 
 
 def test_train_001_launch_progress_and_open_new_run(dash_duo, train_app, results_dir):
-    _open_train_page(dash_duo, train_app, port=8071)
+    _open_train_page(dash_duo, train_app)
     _launch(dash_duo, pretrain=40, transfer=10)  # long enough (several seconds) to watch epochs go by
     dash_duo.wait_for_contains_text("#train-progress-text", "epoch", timeout=JOB_TIMEOUT)
     dash_duo.wait_for_element("#train-done", timeout=JOB_TIMEOUT)
@@ -78,7 +78,7 @@ def test_train_001_launch_progress_and_open_new_run(dash_duo, train_app, results
 
 
 def test_train_002_cancel_stops_the_job_and_removes_partial_output(dash_duo, train_app, results_dir):
-    _open_train_page(dash_duo, train_app, port=8072)
+    _open_train_page(dash_duo, train_app)
     _launch(dash_duo, pretrain=1000, transfer=1000, seeds=3)
     dash_duo.wait_for_contains_text("#train-progress-text", "epoch", timeout=JOB_TIMEOUT)
     dash_duo.find_element("#train-cancel").click()
@@ -92,7 +92,7 @@ def test_train_002_cancel_stops_the_job_and_removes_partial_output(dash_duo, tra
 
 def test_train_003_killed_worker_fails_the_job_and_keeps_other_results(dash_duo, train_app, results_dir, plx_run):
     registry = _registry(train_app)
-    _open_train_page(dash_duo, train_app, port=8073)
+    _open_train_page(dash_duo, train_app)
     _launch(dash_duo, pretrain=1000, transfer=1000, seeds=3)
     job = _wait_status(registry, ("running",))
     dash_duo.wait_for_contains_text("#train-progress-text", "epoch", timeout=JOB_TIMEOUT)
@@ -106,7 +106,7 @@ def test_train_003_killed_worker_fails_the_job_and_keeps_other_results(dash_duo,
 
 
 def test_train_004_upload_validation_messages(dash_duo, train_app, tmp_path, plx_pair):
-    _open_train_page(dash_duo, train_app, port=8074)
+    _open_train_page(dash_duo, train_app)
     dash_duo.select_dcc_dropdown("#train-sc", value="uploaded .h5ad file")
     upload = lambda p: dash_duo.find_element("#train-upload input[type=file]").send_keys(str(p))
 
