@@ -12,19 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.data import DataError, catalog, load_bulk  # noqa: E402
+from engine.data import catalog  # noqa: E402
 from engine.pipeline import RunConfig  # noqa: E402
 
 from _measure import run_measured  # noqa: E402
-
-
-def _response_for(drug: str) -> tuple[str, str]:
-    """scDEAL's binary labels when they name the drug, else GDSC LN_IC50 (both screens) binarised by the waterfall."""
-    try:
-        load_bulk("gdsc", drug=drug)
-        return "binary", "GDSC2"
-    except DataError:
-        return "ln_ic50", "both"
 
 
 def main() -> None:
@@ -35,8 +26,9 @@ def main() -> None:
     pairs = [d for d in catalog.datasets() if d.kind == "single_cell" and d.label_column]
     report = {"seeds": args.seeds, "threshold": 0.5, "pairs": {}}
     for ds in pairs:
-        response, screen = _response_for(ds.drug)
-        cfg = RunConfig(drug=ds.drug, sc=ds.id, response=response, screen=screen, seeds=args.seeds, out=args.out)
+        # the response is found as a run finds it: scDEAL's binary labels if they name the drug, else GDSC LN_IC50
+        response = "auto"
+        cfg = RunConfig(drug=ds.drug, sc=ds.id, response=response, seeds=args.seeds, out=args.out)
         res = run_measured(cfg, analyse=False)
         m = res["metrics"]
         report["pairs"][ds.id] = {

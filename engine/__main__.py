@@ -207,9 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--sc", required=True, help="single-cell catalog id (e.g. scad_plx4720) or a file: .h5ad, "
                    "cells x genes TSV with a label column, genes x cells count table, or a 10x mtx folder")
     g.add_argument("--bulk", default="gdsc", help="bulk catalog id, or an .h5ad with obs['response']")
-    g.add_argument("--response", default="binary", choices=RESPONSES,
+    g.add_argument("--response", default=_R.response, choices=RESPONSES,
                    help="bulk response: scDEAL binary labels, or a continuous response binarised by the waterfall rule")
-    g.add_argument("--screen", default="GDSC2", choices=SCREENS, help="GDSC screen for ln_ic50/auc")
+    g.add_argument("--screen", default=_R.screen, choices=SCREENS, help="GDSC screen for ln_ic50/auc")
     g.add_argument("--sc-labels", default=None, help="table of per-cell labels (index = cell id), for evaluation only")
     g.add_argument("--label-column", default="response", help="label column in the cells' file or label table")
     g.add_argument("--n-top-genes", type=int, default=None, help="keep this many highly variable shared genes")

@@ -14,13 +14,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from .data import catalog
+from .data.bulk import RESPONSES as BULK_RESPONSES, SCREENS
 from .data.errors import DataError
 from .tools.metrics import DEFAULT_THRESHOLD
 
 ENCODERS = ("ae", "dae", "vae")
 ALIGNERS = ("mmd", "coral", "none")
-RESPONSES = ("binary", "ln_ic50", "auc", "ccle_ic50", "ccle_actarea")
-SCREENS = ("GDSC1", "GDSC2", "both")
+RESPONSES = ("auto", *BULK_RESPONSES)  # auto: scDEAL's binary labels when they name the drug, else GDSC LN_IC50
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d{1,2})?)$")
 
 
@@ -113,7 +113,7 @@ class RunConfig:
     drug: str
     sc: str
     bulk: str = "gdsc"
-    response: str = _opt("binary", choices=RESPONSES, help="bulk response")
+    response: str = _opt("auto", choices=RESPONSES, help="bulk response")
     screen: str = _opt("GDSC2", choices=SCREENS, help="GDSC screen")
     sc_labels: str | None = None
     label_column: str | None = "response"  # None: no labels

@@ -38,7 +38,7 @@ def _data_checksums(cfg: RunConfig) -> dict:
             out.update(checksums([source, *ds.requires]))
         else:
             out[f"file:{Path(source).name}"] = {"path": str(source), "sha256": provenance.file_checksum(source)}
-    if cfg.bulk == "gdsc" and cfg.response == "binary":
+    if cfg.bulk == "gdsc" and cfg.response in ("binary", "auto"):  # auto reads scDEAL's labels to decide
         out.update(checksums(["scdeal_bulk_labels"]))
     return out
 

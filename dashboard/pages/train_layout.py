@@ -7,14 +7,15 @@ from dataclasses import fields
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from engine.config import RunConfig, TrainConfig, limits
+from engine.config import SCREENS, RunConfig, TrainConfig, limits
 from engine.data import catalog
 
 from ..tables import data_grid, grid_columns
 
 UPLOAD = "upload"
 NO_LABELS = ""
-RESPONSES = [{"label": "binary labels (scDEAL waterfall)", "value": "binary"},
+RESPONSES = [{"label": "found for the drug (scDEAL labels, else GDSC LN_IC50)", "value": "auto"},
+             {"label": "binary labels (scDEAL waterfall)", "value": "binary"},
              {"label": "GDSC LN_IC50 (waterfall cut)", "value": "ln_ic50"},
              {"label": "GDSC AUC (waterfall cut)", "value": "auc"}]
 JOB_COLUMNS = [("name", "run"), ("status", "status"), ("progress", "progress"), ("owner", "owner"),
@@ -42,8 +43,9 @@ def _whole_number(input_id: str, settings, name: str, *, value=None) -> dbc.Inpu
 def layout(*, max_upload_mb: float) -> html.Div:
     data_card = dbc.Card([dbc.CardHeader("Data"), dbc.CardBody([
         dbc.Row([_field("Bulk response (GDSC cell lines)", dcc.Dropdown(id="train-response", options=RESPONSES,
-                                                                       value="binary", clearable=False)),
-                 _field("GDSC screen", dcc.Dropdown(id="train-screen", options=["GDSC1", "GDSC2", "both"],
+                                                                       value=RunConfig.__dataclass_fields__["response"].default,
+                                                                       clearable=False)),
+                 _field("GDSC screen", dcc.Dropdown(id="train-screen", options=list(SCREENS),
                                                     value="GDSC2", clearable=False), help_="for LN_IC50 and AUC")]),
         dbc.Row([_field("Drug", dcc.Dropdown(id="train-drug", placeholder="type to search drugs...")),
                  _field("Single-cell data", dcc.Dropdown(id="train-sc", options=single_cell_options(),

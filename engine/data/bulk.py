@@ -114,8 +114,10 @@ def load_bulk(source: str = "gdsc", *, drug: str, response: str = "binary", scre
         return _load_bulk_file(Path(source), label_column=label_column)
     if source != "gdsc":
         raise DataError(f"Dataset {source!r} has no drug response; use 'gdsc' or an .h5ad with labels")
+    if response == "auto":
+        return _load_bulk_auto(drug)
     if response not in RESPONSES:
-        raise DataError(f"Unknown response {response!r}; choose one of {', '.join(RESPONSES)}")
+        raise DataError(f"Unknown response {response!r}; choose auto or one of {', '.join(RESPONSES)}")
     if screen not in SCREENS:
         raise DataError(f"Unknown screen {screen!r}; choose one of {', '.join(SCREENS)}")
     expr = _gdsc_expression()
@@ -165,8 +167,28 @@ def _load_bulk_file(path: Path, *, label_column: str) -> ad.AnnData:
 
 
 @lru_cache(maxsize=8)
+def _load_bulk_auto(drug: str) -> ad.AnnData:
+    """The drug's response found, not guessed: scDEAL's binary labels when they name the drug, else GDSC's LN_IC50
+    (both screens) binarised by the waterfall rule; the result says which (``uns['bulk']['chosen_because']``)."""
+    try:
+        adata = load_bulk("gdsc", drug=drug, response="binary")
+        adata.uns["bulk"]["chosen_because"] = "scDEAL's binary labels name this drug"
+        return adata
+    except DataError as binary:
+        try:
+            adata = load_bulk("gdsc", drug=drug, response="ln_ic50", screen="both")
+        except DataError as continuous:
+            raise DataError(f"No response for {drug!r} in either source. {binary.message} {continuous.message}") from None
+    adata.uns["bulk"]["chosen_because"] = ("scDEAL's binary labels do not name this drug, so GDSC1+GDSC2 LN_IC50 "
+                                           "binarised by the waterfall rule is used")
+    return adata
+
+
 def drug_names(response: str = "binary", screen: str = "GDSC2") -> tuple[str, ...]:
-    """Drugs with a response of this kind (for pickers): scDEAL's label columns or the GDSC/CCLE tables' drugs."""
+    """Drugs with a response of this kind (for pickers): scDEAL's label columns or the GDSC/CCLE tables' drugs
+    (``auto``: both scDEAL's and GDSC's LN_IC50 names)."""
+    if response == "auto":
+        return tuple(sorted(set(drug_names("binary")) | set(drug_names("ln_ic50", "both")), key=str.upper))
     if response == "binary":
         path = dataset_file("scdeal_bulk_labels", "ALL_label_binary_wf.csv.gz")
         return tuple(sorted(pd.read_csv(path, index_col=0, nrows=0).columns, key=str.upper))

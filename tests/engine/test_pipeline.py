@@ -74,7 +74,8 @@ def test_cli_bad_drug_is_one_clear_line_and_exit_2(tmp_path):
     out = subprocess.run([sys.executable, "-m", "engine", "run", "--drug", "NotADrug123", "--sc", "scad_plx4720",
                           "--out", str(tmp_path), "-q"], capture_output=True, text=True)
     assert out.returncode == 2
-    assert "error: Unknown drug 'NotADrug123'" in out.stderr
+    assert out.stderr.startswith("error: ") and "Unknown drug 'NotADrug123' in scDEAL bulk labels" in out.stderr
+    assert "Unknown drug 'NotADrug123' in GDSC1_IC50" in out.stderr  # both sources named
     assert "Traceback" not in out.stderr
     assert not list(tmp_path.iterdir())
 

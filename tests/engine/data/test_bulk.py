@@ -49,3 +49,19 @@ def test_continuous_response_aggregates_duplicates_and_binarises():
 def test_bad_response_kind_is_a_clear_error():
     with pytest.raises(DataError, match="Unknown response"):
         load_bulk("gdsc", drug="PLX-4720", response="ic90")
+
+
+def test_auto_response_is_found_not_guessed():
+    from engine.data import DataError, load_bulk
+
+    plx = load_bulk("gdsc", drug="PLX4720", response="auto")
+    assert plx.uns["bulk"]["response"] == "binary" and "scDEAL" in plx.uns["bulk"]["chosen_because"]
+    cetuximab = load_bulk("gdsc", drug="Cetuximab", response="auto")  # not among scDEAL's 83 drugs
+    info = cetuximab.uns["bulk"]
+    assert info["response"] == "ln_ic50" and "waterfall" in info["chosen_because"] and info["threshold"] == info["threshold"]
+    assert set(cetuximab.obs["response"].unique()) == {0, 1}
+    with pytest.raises(DataError) as err:
+        load_bulk("gdsc", drug="Cetuximabb-x", response="auto")
+    text = str(err.value)
+    assert "in either source" in text and "scDEAL bulk labels" in text and "GDSC1_IC50" in text
+    assert "Closest names" in text
