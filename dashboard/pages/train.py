@@ -18,7 +18,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from engine import provenance
 from engine.data import DataError, catalog, drug_names
 from engine.data.drugs import match_drug
-from engine.data.errors import public_message
+from engine.data.errors import public_message, without_paths
 from engine.data.validate import label_candidates
 from engine.jobs import follow, recover_dead_jobs, spawn
 from engine.config import RunConfig, TrainConfig, _slug, run_name
@@ -222,15 +222,18 @@ def register(app, registry, cfg: dict, qc_store) -> None:
         final = follow(registry, job_id, proc, results_dir=results_dir, on_progress=progress)
         return {"id": final["id"], "status": final["status"], "name": final["name"], "error": final["error"]}
 
-    @app.callback(Output("train-result", "children"), Input("train-job-final", "data"), prevent_initial_call=True)
+    @app.callback(Output("train-result", "children"), Output("train-message", "children", allow_duplicate=True),
+                  Input("train-job-final", "data"), prevent_initial_call=True)
     def show_result(final):
+        """The job's outcome replaces the launch message ("queued", "cancel requested"), which is then stale."""
         if not final:
-            return None
+            return None, no_update
         if final["status"] == "done":
             return _alert(["Done: ", dcc.Link(f"open {final['name']} in the explorer", href=f"/?run={final['name']}",
-                                              id="train-open-run")], "success", "train-done")
-        return _alert(f"{final['status']}: {final['error'].splitlines()[0] if final['error'] else ''}",
-                      "warning" if final["status"] == "cancelled" else "danger", f"train-{final['status']}")
+                                              id="train-open-run")], "success", "train-done"), None
+        error = without_paths(final["error"].splitlines()[0]) if final["error"] else ""
+        return _alert(f"{final['status']}: {error}", "warning" if final["status"] == "cancelled" else "danger",
+                      f"train-{final['status']}"), None
 
     @app.callback(Output("train-message", "children", allow_duplicate=True), Input("train-cancel", "n_clicks"),
                   State("train-job-id", "data"), State("jobs-table", "selectedRows"), prevent_initial_call=True)
@@ -242,9 +245,21 @@ def register(app, registry, cfg: dict, qc_store) -> None:
             return _alert("Cancel requested: the job stops at its next epoch", "warning", "cancel-ok")
         return _alert("That job is not yours, or it has already finished", "secondary")
 
-    @app.callback(Output("jobs-table", "rowData"), Output("jobs-updated", "children"),
-                  Input("jobs-refresh", "n_intervals"), Input("train-job-final", "data"))
-    def jobs(*_):
+    def jobs_view():
         recover_dead_jobs(registry, results_dir=results_dir)
         rows = job_rows(registry.list(owner=current_user()))
         return rows, f"{len(rows)} job{'' if len(rows) == 1 else 's'} · updated {time.strftime('%H:%M:%S')}"
+
+    # Two callbacks, not one with both inputs: the renderer holds back any callback whose input is the output of a
+    # callback still running, so a table that also listened to the running job's result would freeze until the
+    # job ended, and the user's own queued or running job would never show.
+    @app.callback(Output("jobs-table", "rowData"), Output("jobs-updated", "children"),
+                  Input("jobs-refresh", "n_intervals"))
+    def jobs(_):
+        return jobs_view()
+
+    @app.callback(Output("jobs-table", "rowData", allow_duplicate=True),
+                  Output("jobs-updated", "children", allow_duplicate=True),
+                  Input("train-job-final", "data"), prevent_initial_call=True)
+    def jobs_after_a_job(_):
+        return jobs_view()

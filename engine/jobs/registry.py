@@ -21,6 +21,9 @@ from ..data.errors import DataError
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 FINAL = ("done", "failed", "cancelled")
 STALE_SECONDS = 120.0
+# a same-host job whose process is gone is left this long after its last heartbeat to the server process that
+# follows it, which records the exit code; after that, recovery takes over (the follower died too)
+FOLLOWER_GRACE_SECONDS = 15.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -171,8 +174,13 @@ class JobRegistry:
         return [self._row(r) for r in rows]
 
     # --- recovery -----------------------------------------------------------------------------------
-    def recover(self, *, stale_seconds: float = STALE_SECONDS, on_failed=None) -> list[str]:
-        """Mark jobs whose process died as failed; ``on_failed(job)`` cleans their partial output."""
+    def recover(self, *, stale_seconds: float = STALE_SECONDS, grace_seconds: float = FOLLOWER_GRACE_SECONDS,
+                on_failed=None) -> list[str]:
+        """Mark jobs whose process died as failed; ``on_failed(job)`` cleans their partial output.
+
+        On this host a job whose process is gone is failed once ``grace_seconds`` have passed since its last
+        heartbeat, so that the server process following it can first record how it ended (its exit code).
+        """
         host, now, failed = socket.gethostname(), time.time(), []
         with self._connect() as db:
             active = [self._row(r) for r in db.execute("SELECT * FROM jobs WHERE status IN ('queued', 'running')")]
@@ -181,7 +189,7 @@ class JobRegistry:
             if job["pid"] is None:  # submitted, never picked up by an executor
                 dead = now - job["created"] > stale_seconds
             elif same_host:
-                dead = not _pid_alive(job["pid"])
+                dead = not _pid_alive(job["pid"]) and now - (job["heartbeat"] or job["created"]) > grace_seconds
             else:
                 dead = now - (job["heartbeat"] or job["created"]) > stale_seconds
             if dead:

@@ -66,6 +66,7 @@ def test_train_001_launch_progress_and_open_new_run(dash_duo, train_app, results
     _launch(dash_duo, pretrain=40, transfer=10)  # long enough (several seconds) to watch epochs go by
     dash_duo.wait_for_contains_text("#train-progress-text", "epoch", timeout=JOB_TIMEOUT)
     dash_duo.wait_for_element("#train-done", timeout=JOB_TIMEOUT)
+    dash_duo.wait_for_no_element("#launch-ok", timeout=TIMEOUT)  # "queued" does not outlive the job
     job = _registry(train_app).list()[0]
     assert job["status"] == "done" and job["owner"] == "local" and job["device"] == "cpu"
     assert ad.read_h5ad(job["result"]).uns["config"]["train"]["pretrain_epochs"] == 40
@@ -81,6 +82,9 @@ def test_train_002_cancel_stops_the_job_and_removes_partial_output(dash_duo, tra
     _open_train_page(dash_duo, train_app)
     _launch(dash_duo, pretrain=1000, transfer=1000, seeds=3)
     dash_duo.wait_for_contains_text("#train-progress-text", "epoch", timeout=JOB_TIMEOUT)
+    # the user's own running job is listed live, with its progress, while it runs
+    dash_duo.wait_for_contains_text("#jobs-table", "running", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#jobs-table", "% train", timeout=TIMEOUT)
     dash_duo.find_element("#train-cancel").click()
     dash_duo.wait_for_element("#train-cancelled", timeout=JOB_TIMEOUT)
     job = _registry(train_app).list()[0]

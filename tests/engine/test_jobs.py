@@ -43,7 +43,9 @@ def test_recover_fails_jobs_whose_process_died_and_cleans_only_their_output(tmp_
         db.execute("UPDATE jobs SET pid = ? WHERE id = ?", (proc.pid, dead))
     alive = reg.submit(owner="u", name="alive", config={})
     reg.attach(alive)  # this test process: alive
-    assert reg.recover(on_failed=lambda job: remove_partial_output(results, job["name"])) == [dead]
+    # within the grace its follower may still record the exit code; after it, recovery fails the job
+    assert reg.recover() == [] and reg.get(dead)["status"] == "running"
+    assert reg.recover(grace_seconds=0, on_failed=lambda job: remove_partial_output(results, job["name"])) == [dead]
     assert reg.get(dead)["status"] == "failed" and reg.get(alive)["status"] == "queued"
     assert sorted(p.name for p in results.iterdir()) == ["earlier.h5ad"]
 
