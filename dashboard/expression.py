@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from engine.provenance import file_identity
+from engine.provenance import file_identity, pid_alive
 
 BLOCK_BYTES = 32 * 2**20  # memory for one block of X while building, or of genes while summing
 
@@ -75,7 +75,7 @@ def clean_stores(cache_dir: Path, results_dir: Path) -> list[Path]:
     for p in cache_dir.iterdir():
         if p.name.startswith(".") and p.name.endswith(".tmp"):
             pid = p.name.rsplit(".", 2)[-2]
-            if pid.isdigit() and _alive(int(pid)):
+            if pid.isdigit() and pid_alive(int(pid)):
                 continue  # a build in progress in another worker
         elif p.suffix in (".f32", ".lock"):
             stem = p.stem if p.suffix == ".lock" else p.stem.rsplit("-", 1)[0]
@@ -86,16 +86,6 @@ def clean_stores(cache_dir: Path, results_dir: Path) -> list[Path]:
         p.unlink(missing_ok=True)
         removed.append(p)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _build(X, path: Path, n_cells: int, n_genes: int) -> None:

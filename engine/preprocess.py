@@ -45,9 +45,9 @@ def check_cells_usable(cells: ad.AnnData, *, min_cells: int = MIN_CELLS) -> None
         raise DataError(f"The single-cell data hold {cells.n_obs} cell(s); at least {min_cells} are needed")
     X = cells.X
     if sp.issparse(X):
-        Xc = X.tocsc()
-        sq = np.asarray(Xc.multiply(Xc).mean(0)).ravel()
-        var = sq - np.asarray(Xc.mean(0)).ravel() ** 2
+        from sklearn.utils.sparsefuncs import mean_variance_axis
+
+        var = mean_variance_axis(X.tocsr() if X.format not in ("csr", "csc") else X, axis=0)[1]
     else:
         var = np.asarray(X, dtype=np.float64).var(0)
     if not np.any(var > 1e-12):
@@ -72,12 +72,11 @@ def harmonize(bulk: ad.AnnData, cells: ad.AnnData, *, n_top_genes: int | None = 
     Writes ``uns['preprocess']`` on both objects.
     """
     cells = cells.copy()
-    check_cells_usable(cells)
     if cells.uns.get("sc_input", {}).get("counts"):
         normalize_counts(cells)
     genes = shared_genes(bulk, cells, min_shared=min_shared)
     cells = cells[:, genes].copy()
-    check_cells_usable(cells)  # on the shared genes too
+    check_cells_usable(cells)  # on the genes the model will read
     if n_top_genes and n_top_genes < len(genes):
         sc.pp.highly_variable_genes(cells, n_top_genes=n_top_genes, flavor="seurat")
         genes = list(cells.var_names[cells.var["highly_variable"]])

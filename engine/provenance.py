@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import time
@@ -71,3 +72,20 @@ def file_identity(path: str | Path) -> str:
     p = Path(path).resolve()
     st = p.stat()
     return f"{p}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether process ``pid`` runs on this host (a zombie, killed but not reaped, counts as gone)."""
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is gone for our purposes
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return True

@@ -93,8 +93,8 @@ def register(app, store, cache) -> None:
             return dbc.Alert(public_message(exc), color="danger"), no_update
         notes = []
         stability = run.uns("seed_agreement", default={}) or {}
-        warning = [dbc.Alert(stability["warning"], color="warning", className="py-1 mb-1", id="seed-warning")
-                   ] if stability.get("unstable") and stability.get("warning") else []
+        warning = ([dbc.Alert(stability["warning"], color="warning", className="py-1 mb-1", id="seed-warning")]
+                   if stability.get("warning") else [])
         if run.labels is None:
             notes.append("This run has no single-cell labels: true-label colouring, mispredictions, metrics and "
                          "ground-truth signatures are absent (labels are used for evaluation only).")

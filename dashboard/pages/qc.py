@@ -82,7 +82,7 @@ def register(app, qc_store, cfg: dict) -> None:
                   background=True, running=[(Output("qc-compute", "disabled"), True, False)],
                   progress=[Output("qc-compute-status", "children")], prevent_initial_call=True)
     def compute(set_progress, _, source):
-        if not (catalog.is_dataset_id(str(source)) and catalog.get(source).kind == "single_cell"):
+        if not catalog.is_single_cell_id(source):
             set_progress("error: choose a single-cell dataset from the list")
             return no_update
         set_progress(f"starting QC of {source}...")

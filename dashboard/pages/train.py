@@ -177,7 +177,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
             if None in (pre_epochs, tr_epochs, seeds):
                 raise DataError("Epochs and seeds must be whole numbers in their ranges")
             sc_source, labels = sc, "response"
-            if sc != UPLOAD and not (catalog.is_dataset_id(str(sc)) and catalog.get(sc).kind == "single_cell"):
+            if sc != UPLOAD and not catalog.is_single_cell_id(sc):
                 raise DataError("Choose a single-cell dataset from the list, or upload your own")
             if sc == UPLOAD:
                 if not token:

@@ -85,3 +85,8 @@ def get(dataset_id: str) -> Dataset:
 
 def is_dataset_id(value: str) -> bool:
     return value in _load()
+
+
+def is_single_cell_id(value) -> bool:
+    """Whether ``value`` (anything a browser may send) names a single-cell dataset of the catalog."""
+    return isinstance(value, str) and is_dataset_id(value) and get(value).kind == "single_cell"

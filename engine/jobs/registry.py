@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..data.errors import DataError
+from ..provenance import pid_alive
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
 FINAL = ("done", "failed", "cancelled")
@@ -46,22 +47,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created);
 """
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped by its parent) is gone for our purposes
-        with open(f"/proc/{int(pid)}/stat") as f:
-            return f.read().split(") ", 1)[1][:1] != "Z"
-    except OSError:
-        return True
 
 
 class JobRegistry:
@@ -189,7 +174,7 @@ class JobRegistry:
             if job["pid"] is None:  # submitted, never picked up by an executor
                 dead = now - job["created"] > stale_seconds
             elif same_host:
-                dead = not _pid_alive(job["pid"]) and now - (job["heartbeat"] or job["created"]) > grace_seconds
+                dead = not pid_alive(job["pid"]) and now - (job["heartbeat"] or job["created"]) > grace_seconds
             else:
                 dead = now - (job["heartbeat"] or job["created"]) > stale_seconds
             if dead:
