@@ -181,6 +181,48 @@ def _demo(args) -> int:
     return main(["run", "--drug", "PLX-4720", "--sc", "scad_plx4720", "--seeds", str(args.seeds), "--out", args.out])
 
 
+def _kind_runner(kind: str):
+    """A CLI verb over a kind's run: its flags come from the kind's settings dataclass (one source)."""
+    def verb(args) -> int:
+        from tqdm import tqdm
+
+        from .config import settings_from_namespace
+        from .kinds import get_kind, run_kind
+
+        settings = settings_from_namespace(get_kind(kind).settings_class(), args)
+        bar = tqdm(total=100, desc=kind, unit="%", file=sys.stderr, disable=args.quiet, dynamic_ncols=True,
+                   bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed} elapsed, {remaining} left]{postfix}")
+
+        def progress(event: dict) -> None:
+            bar.update(round(100 * event["fraction"]) - bar.n)
+            bar.set_postfix_str(event.get("message", "")[:50], refresh=True)
+
+        with quiet_library_warnings():
+            try:
+                path = run_kind(kind, settings, progress=progress)
+            finally:
+                bar.close()
+        if not args.quiet:
+            from .results import kind_summary_lines
+
+            print("\n".join(["", f"Result: {path}", *(f"  {line}" for line in kind_summary_lines(path))]),
+                  file=sys.stderr)
+        print(path)
+        return 0
+
+    return verb
+
+
+def _add_kind_verb(sub, kind: str, help: str) -> None:
+    from .config import add_settings_arguments
+    from .kinds import get_kind
+
+    p = sub.add_parser(kind.replace("_", "-"), help=help, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_settings_arguments(p, get_kind(kind).settings_class(), skip=("owner", "visibility"))
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_kind_runner(kind))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m engine", description="scResponse engine: bulk-to-single-cell drug response")
     sub = p.add_subparsers(dest="command", required=True)
@@ -263,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--save-decision", default=None, metavar="NAME", help="save the flagged cells as decision NAME")
     q.add_argument("--decisions", default="precomputed/qc", help="folder of saved decisions")
     q.set_defaults(func=_qc)
+    _add_kind_verb(sub, "morphology", "MoA from Cell Painting profiles: baselines and a learned embedding, "
+                                      "evaluated leaving compounds out")
+    _add_kind_verb(sub, "image_qc", "image QC metrics per tile and an isolation forest")
     d = sub.add_parser("demo", help="install the demo data and make the PLX4720 demo result if it is missing")
     d.add_argument("--out", default="precomputed", help="results folder")
     d.add_argument("--seeds", type=int, default=3, help="number of seeds (the benchmarks use 5)")

@@ -10,7 +10,8 @@ import math
 import os
 import re
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from argparse import BooleanOptionalAction
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from .data import catalog
@@ -46,6 +47,8 @@ def _check(obj) -> None:
         if meta["choices"] is not None:
             if value not in meta["choices"]:
                 raise DataError(f"{label}: {value!r} is not one of {', '.join(map(str, meta['choices']))}")
+            continue
+        if meta["low"] is None and meta["high"] is None:  # free text or a flag: its owner checks it
             continue
         values = value if isinstance(value, (tuple, list)) else (value,)
         if not values:
@@ -147,6 +150,10 @@ class RunConfig:
         d["train"] = self.train.to_dict()
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        return config_from_dict(d)
+
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 VISIBILITY_PATTERN = re.compile(r"^(private|everyone|users:[A-Za-z0-9_.@-]{1,64}(,[A-Za-z0-9_.@-]{1,64})*)$")
@@ -189,3 +196,33 @@ def run_name(cfg: RunConfig, started: str) -> str:
 def config_from_dict(d: dict) -> RunConfig:
     d = dict(d)
     return RunConfig(train=TrainConfig.from_dict(d.pop("train", {}) or {}), **d)
+
+
+def add_settings_arguments(parser, cls, *, skip: tuple[str, ...] = ()) -> None:
+    """One ``--flag`` per field of the settings dataclass ``cls``: default, choices and help come from the field,
+    so the CLI never holds a copy of them."""
+    for f in fields(cls):
+        if f.name in skip or f.name.startswith("_"):
+            continue
+        meta = f.metadata or {}
+        default = f.default if f.default is not MISSING else f.default_factory()
+        flag = "--" + f.name.replace("_", "-")
+        kind = str(f.type)
+        kwargs = {"default": default, "help": meta.get("help") or f.name.replace("_", " ")}
+        if meta.get("choices"):
+            kwargs["choices"] = meta["choices"]
+        if isinstance(default, bool):
+            kwargs = {"action": BooleanOptionalAction, "default": default, "help": kwargs["help"]}
+        elif "int" in kind and "float" not in kind:
+            kwargs["type"] = int
+        elif "float" in kind:
+            kwargs["type"] = float
+        parser.add_argument(flag, dest=f.name, **kwargs)
+
+
+def settings_from_namespace(cls, namespace, **given):
+    """An instance of ``cls`` from the parsed ``--flags`` (see :func:`add_settings_arguments`) plus ``given``."""
+    names = {f.name for f in fields(cls)}
+    values = {k: v for k, v in vars(namespace).items() if k in names}
+    return cls(**{**values, **given})
+

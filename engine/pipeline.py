@@ -172,6 +172,17 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     return path
 
 
+def run_job(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[], bool] | None = None,
+            analyse: bool = True) -> Path:
+    """:func:`run` as the ``transfer`` kind (see :mod:`engine.kinds`): ``analyse`` adds attributions and DEGs."""
+    analysis = None
+    if analyse:
+        from .tools.analysis import analyse_run
+
+        analysis = lambda result, models: analyse_run(result, models=models)
+    return run(cfg, progress=progress, cancel=cancel, analyse=analysis)
+
+
 def _metrics(result, post, pre, lr, threshold, models, seeds) -> dict:
     base = {"threshold": threshold, "positive_class": "sensitive", "n_seeds": len(seeds),
             "bulk_validation_auroc": {"transfer": [m.result.bulk_val_auroc.get("transfer", np.nan) for m in models],

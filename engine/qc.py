@@ -20,6 +20,7 @@ import anndata as ad
 import numpy as np
 
 from . import provenance
+from .config import _check, _opt
 from .data import DataError, catalog, read_single_cell
 from .data.install import checksums
 from .tools.embedding import neighbors_umap
@@ -58,6 +59,68 @@ def run_qc(source: str, *, contamination: str | float = "auto", threshold: float
         adata.obsm["X_umap"] = embedding(adata, seed=seed)
     say(0.95, "writing the result")
     return adata
+
+
+@dataclass
+class QCSettings:
+    """The ``qc`` kind (see :mod:`engine.kinds`): per-cell QC of one single-cell input."""
+
+    source: str = ""
+    contamination: str = _opt("auto", help="'auto' (the forest's own cut) or the fraction of cells to flag")
+    threshold: float | None = _opt(None, help="flag cells above this outlier score (overrides contamination)")
+    seed: int = _opt(0, low=0, high=2**31 - 1, help="forest seed")
+    embed: bool = _opt(True, help="also compute a UMAP for review")
+    out: str = "precomputed"
+    name: str | None = None  # the result's name (default: the input's)
+    owner: str = ""
+
+    def validate(self) -> "QCSettings":
+        if not self.source:
+            raise DataError("Choose a single-cell dataset (a catalog id or a file)")
+        if self.contamination != "auto":
+            try:
+                c = float(self.contamination)
+            except ValueError:
+                raise DataError("contamination: 'auto' or a fraction in (0, 0.5]") from None
+            if not 0 < c <= 0.5:
+                raise DataError("contamination: 'auto' or a fraction in (0, 0.5]")
+        _check(self)
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def qc_result_path(out: str | Path, source: str, name: str | None = None) -> Path:
+    """Where the QC result of ``source`` lives: ``<out>/qc/<name>.qc.h5ad`` (the QC page reads this folder)."""
+    stem = name or re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(str(source)).stem if "/" in str(source) else str(source))
+    return Path(out) / "qc" / f"{stem.strip('-')}.qc.h5ad"
+
+
+def run_kind(settings: QCSettings, *, progress=None, cancel=None) -> Path:
+    """The ``qc`` kind's run: :func:`run_qc`, then one atomic write with provenance; returns the path."""
+    from .results import write_atomic
+    from .train import Cancelled
+
+    settings.validate()
+    report = progress or (lambda e: None)
+
+    def say(fraction, message):
+        if cancel is not None and cancel():
+            raise Cancelled(f"cancelled at: {message}")
+        report({"stage": "qc", "fraction": fraction, "message": message})
+
+    started = provenance.utc_now()
+    contamination = settings.contamination if settings.contamination == "auto" else float(settings.contamination)
+    adata = run_qc(settings.source, contamination=contamination, threshold=settings.threshold, seed=settings.seed,
+                   embed=settings.embed, progress=say)
+    adata.uns["kind"] = "qc"
+    adata.uns["provenance"] = {"started": started, "finished": provenance.utc_now(),
+                               "settings": json.dumps(settings.to_dict()), "versions": provenance.versions(),
+                               "input_sha256": adata.uns["qc"]["input_sha256"]}
+    path = write_atomic(adata, qc_result_path(settings.out, settings.source, settings.name))
+    report({"stage": "done", "fraction": 1.0, "message": str(path), "path": str(path)})
+    return path
 
 
 def embedding(adata: ad.AnnData, *, seed: int = 0) -> np.ndarray:

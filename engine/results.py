@@ -104,3 +104,35 @@ def metrics_table(adata: ad.AnnData) -> pd.DataFrame:
         if model in m:
             rows[model] = {f"{k} {s}": float(v[s]) for k, v in m[model].items() for s in ("mean", "sd")}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def kind_summary_lines(path: str | Path) -> list[str]:
+    """A few plain lines on any kind's result (see :mod:`engine.kinds`)."""
+    adata = ad.read_h5ad(path)
+    kind = str(adata.uns.get("kind", "transfer"))
+    if kind == "morphology":
+        return morphology_summary_lines(adata)
+    if kind in ("image_qc", "qc"):
+        qc = adata.uns["qc"]
+        unit = str(qc.get("unit", "cell"))
+        return [f"{int(qc['n_flagged']):,} of {int(qc['n_cells']):,} {unit}s flagged at outlier score "
+                f"{float(qc['threshold']):.3f} (metrics: {', '.join(map(str, qc['metrics']))})"]
+    return summary_lines(adata)
+
+
+def morphology_summary_lines(adata: ad.AnnData) -> list[str]:
+    """Treatments, then NSC / NSCB / mAP of each model (mean ± sd, worst seed for the learned one)."""
+    pre = adata.uns.get("preprocessing", {})
+    lines = [f"{adata.n_obs} treatments, {adata.n_vars} features, {pre.get('n_wells', '?')} wells "
+             f"({pre.get('n_control_wells', '?')} controls) on {pre.get('n_plates', '?')} plates"]
+    for model, m in adata.uns.get("metrics", {}).items():
+        def fmt(v):
+            if isinstance(v, dict):
+                return f"{float(v['mean']):.3f}±{float(v['sd']):.3f} (worst {float(v['worst']):.3f})"
+            return f"{float(v):.3f}"
+        lines.append(f"{model:8s} NSC {fmt(m['nsc'])}  NSCB {fmt(m['nscb'])}  mAP {fmt(m['map_mean'])}  "
+                     f"worst MoA mAP {fmt(m['map_worst_moa'])}")
+    if "activity_map" in adata.obs:
+        lines.append(f"phenotypically active (replicate mAP, corrected p < 0.05): {int(adata.obs['active'].sum())} "
+                     f"of {adata.n_obs} treatments")
+    return lines

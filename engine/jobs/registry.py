@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     pid INTEGER,
     heartbeat REAL,
     cancel_requested INTEGER DEFAULT 0,
-    result TEXT DEFAULT ''
+    result TEXT DEFAULT '',
+    kind TEXT NOT NULL DEFAULT 'transfer'
 );
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created);
 """
@@ -59,6 +60,9 @@ class JobRegistry:
             with self._connect() as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(_SCHEMA)
+                columns = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
+                if "kind" not in columns:  # a registry from before kinds: its jobs were all transfer runs
+                    db.execute("ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'transfer'")
         except sqlite3.DatabaseError as exc:  # not a database, or damaged: say so, and touch nothing
             raise DataError(f"The job database {self.path.name} cannot be opened ({exc}). It was left as it is: "
                             "move it aside (or restore a copy) and start again; results are not affected.") from None
@@ -82,11 +86,16 @@ class JobRegistry:
         return d
 
     # --- writes -------------------------------------------------------------------------------------
-    def submit(self, *, owner: str, name: str, config: dict) -> str:
+    def submit(self, *, owner: str, name: str, config: dict, kind: str = "transfer") -> str:
+        """Queue a job of ``kind`` (see :mod:`engine.kinds`) with its settings ``config``; returns its id."""
+        from ..kinds import get_kind
+
+        get_kind(kind)
         job_id = uuid.uuid4().hex[:12]
         with self._connect() as db:
-            db.execute("INSERT INTO jobs (id, name, owner, status, created, config) VALUES (?, ?, ?, 'queued', ?, ?)",
-                       (job_id, name, owner, time.time(), json.dumps(config)))
+            db.execute("INSERT INTO jobs (id, name, owner, status, created, config, kind) "
+                       "VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+                       (job_id, name, owner, time.time(), json.dumps(config), kind))
         return job_id
 
     def attach(self, job_id: str) -> None:

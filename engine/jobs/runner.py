@@ -1,4 +1,4 @@
-"""Execute one registered job: wait for a free slot, run the pipeline, record progress, outcome and device.
+"""Execute one registered job: wait for a free slot, run its kind, record progress, outcome and device.
 
 Cancellation is cooperative: the runner polls the registry between epochs and stages, so a cancelled job
 stops cleanly, removes its partial output and leaves every earlier result as it was.
@@ -55,8 +55,9 @@ def execute(registry: JobRegistry, job_id: str, *, results_dir: str | Path, max_
             on_progress: Callable[[dict], None] | None = None, analyse: bool | None = None) -> dict:
     """Run job ``job_id`` to its end; returns its final registry row. Never raises for a job's own failure.
 
-    The job's stored config is a :class:`~engine.pipeline.RunConfig` dict plus an optional ``analyse`` flag
-    (attributions and DEG analysis after training; on unless the config or ``analyse`` says otherwise).
+    The job's kind (see :mod:`engine.kinds`) says which settings its stored config holds and which run function
+    takes them. A transfer job's config may add an ``analyse`` flag (attributions and DEG analysis after
+    training; on unless the config or ``analyse`` says otherwise).
     """
     job = registry.get(job_id)
     if job is None:
@@ -76,28 +77,27 @@ def execute(registry: JobRegistry, job_id: str, *, results_dir: str | Path, max_
         time.sleep(POLL_SECONDS)
 
     # the engine's heavy imports (torch, scanpy) happen here, in the process that trains
-    from ..pipeline import config_from_dict, run
+    from ..kinds import get_kind
     from ..train import Cancelled, resolve_device
 
     stop = threading.Event()
     _heartbeat_thread(registry, job_id, stop)
     try:
+        kind = get_kind(job.get("kind") or "transfer")
         config = dict(job["config"])
-        wanted = config.pop("analyse", True)
-        analyse = wanted if analyse is None else analyse
-        cfg = config_from_dict({**config, "out": str(results_dir), "name": job["name"]})
-        registry.heartbeat(job_id, device=str(resolve_device(cfg.train.device)))
+        options = {}
+        if kind.name == "transfer":
+            wanted = config.pop("analyse", True)
+            options["analyse"] = wanted if analyse is None else analyse
+        settings = kind.settings_from_dict({**config, "out": str(results_dir), "name": job["name"]})
+        registry.heartbeat(job_id, device=str(resolve_device(_device_of(settings))))
 
         def progress(event: dict) -> None:
             registry.heartbeat(job_id, event)
             report(event)
 
-        analysis = None
-        if analyse:
-            from ..tools.analysis import analyse_run
-
-            analysis = lambda result, models: analyse_run(result, models=models)
-        path = run(cfg, progress=progress, cancel=lambda: registry.cancel_requested(job_id), analyse=analysis)
+        path = kind.run_function()(settings, progress=progress, cancel=lambda: registry.cancel_requested(job_id),
+                                   **options)
         registry.finish(job_id, "done", result=str(path))
     except Cancelled:
         remove_partial_output(results_dir, job["name"])
@@ -112,6 +112,12 @@ def execute(registry: JobRegistry, job_id: str, *, results_dir: str | Path, max_
     finally:
         stop.set()
     return registry.get(job_id)
+
+
+def _device_of(settings) -> str:
+    """The device a kind's settings ask for (``device``, or ``train.device``); "cpu" for kinds without one."""
+    device = getattr(settings, "device", None) or getattr(getattr(settings, "train", None), "device", None)
+    return device or "cpu"
 
 
 def spawn(registry: JobRegistry, job_id: str, *, results_dir: str | Path, max_running: int = 1) -> subprocess.Popen:

@@ -1,0 +1,74 @@
+"""Analyses as kinds: each kind names its settings dataclass, its run function and the page that shows it.
+
+The job registry stores a job's kind; :func:`run_kind` is the one dispatch the job runner, the CLI and the
+benchmarks use. Settings and run functions are named as ``module:attribute`` and imported only when used, so
+the web process lists kinds and validates settings without loading torch.
+
+A run function has the signature ``run(settings, *, progress=None, cancel=None) -> Path``: ``progress`` gets
+``{"stage", "fraction", "message"}`` dicts, ``cancel()`` returns True when the run should stop (it then raises
+:class:`engine.train.Cancelled`), and the result is written atomically with its provenance.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .data.errors import DataError
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    title: str
+    settings: str  # "module:Class", a dataclass with validate() and to_dict()
+    run: str  # "module:function"
+    page: str  # the dashboard path that shows this kind's results
+    schema: str  # the heading in engine/schema.md
+
+    def settings_class(self):
+        return _attr(self.settings)
+
+    def settings_from_dict(self, d: dict):
+        cls = self.settings_class()
+        build = getattr(cls, "from_dict", None)
+        try:
+            return build(d) if build else cls(**d)
+        except TypeError as exc:
+            raise DataError(f"{self.title} settings: {exc}") from None
+
+    def run_function(self) -> Callable:
+        return _attr(self.run)
+
+
+def _attr(path: str):
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module, package=__package__), name)
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind("transfer", "Bulk -> single-cell drug response", "engine.config:RunConfig", "engine.pipeline:run_job", "/",
+         "transfer"),
+    Kind("qc", "Cell QC", "engine.qc:QCSettings", "engine.qc:run_kind", "/qc", "qc"),
+    Kind("morphology", "Mechanism of action from morphology", "engine.morphology.settings:MorphologySettings",
+         "engine.morphology.run:run", "/morphology", "morphology"),
+    Kind("image_qc", "Image QC", "engine.imageqc.settings:ImageQCSettings", "engine.imageqc.run:run",
+         "/morphology", "image_qc"),
+)}
+
+
+def get_kind(name: str) -> Kind:
+    """The kind called ``name``; a plain error naming the known kinds otherwise."""
+    if name not in KINDS:
+        raise DataError(f"unknown kind of analysis {name!r}; known: {', '.join(KINDS)}")
+    return KINDS[name]
+
+
+def run_kind(kind: str, settings, *, progress=None, cancel=None, **options) -> Path:
+    """Run ``settings`` (a dataclass or its dict) as ``kind``; returns the result path."""
+    k = get_kind(kind)
+    if isinstance(settings, dict):
+        settings = k.settings_from_dict(settings)
+    return Path(k.run_function()(settings, progress=progress, cancel=cancel, **options))
