@@ -27,6 +27,7 @@ class Kind:
     run: str  # "module:function"
     page: str  # the dashboard path that shows this kind's results
     schema: str  # the heading in engine/schema.md
+    subfolder: str = ""  # where results go under the results folder ("" = the folder itself)
 
     def settings_class(self):
         return _attr(self.settings)
@@ -51,11 +52,11 @@ def _attr(path: str):
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("transfer", "Bulk -> single-cell drug response", "engine.config:RunConfig", "engine.pipeline:run_job", "/",
          "transfer"),
-    Kind("qc", "Cell QC", "engine.qc:QCSettings", "engine.qc:run_kind", "/qc", "qc"),
+    Kind("qc", "Cell QC", "engine.qc:QCSettings", "engine.qc:run_kind", "/qc", "qc", "qc"),
     Kind("morphology", "Mechanism of action from morphology", "engine.morphology.settings:MorphologySettings",
-         "engine.morphology.run:run", "/morphology", "morphology"),
+         "engine.morphology.run:run", "/morphology", "morphology", "morphology"),
     Kind("image_qc", "Image QC", "engine.imageqc.settings:ImageQCSettings", "engine.imageqc.run:run",
-         "/morphology", "image_qc"),
+         "/morphology", "image_qc", "image_qc"),
 )}
 
 

@@ -68,3 +68,22 @@ def explore_app(results_dir, tmp_path):
     from dashboard.app import create_app
 
     return create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache")})
+
+
+@pytest.fixture(scope="session")
+def bbbc021_run(tmp_path_factory):
+    """One real BBBC021 run on the Broad's feature-selected profiles, with fast settings (3 compound folds,
+    30 epochs, one seed): checks the plumbing, not the figures (bench/morphology.py measures those)."""
+    from engine.kinds import run_kind
+
+    out = tmp_path_factory.mktemp("precomputed")
+    return run_kind("morphology", {"source": "bbbc021:broad", "out": str(out), "seeds": 1, "n_folds": 3,
+                                   "epochs": 30, "null_size": 100, "name": "moa-test"})
+
+
+@pytest.fixture(scope="session")
+def image_qc_run(tmp_path_factory):
+    from engine.kinds import run_kind
+
+    out = tmp_path_factory.mktemp("precomputed")
+    return run_kind("image_qc", {"source": "microscopy_small", "out": str(out), "tile": 256, "name": "fields"})

@@ -30,3 +30,27 @@ def synthetic_droplets(*, n_cells: int = 300, n_empty: int = 900, n_genes: int =
     adata = ad.AnnData(X, obs=obs, var=pd.DataFrame(index=genes))
     adata.layers["counts"] = X.copy()
     return adata
+
+
+def synthetic_profiles(*, n_plates: int = 3, n_moa: int = 3, compounds_per_moa: int = 2, wells: int = 3,
+                       n_controls: int = 8, n_features: int = 30, seed: int = 0) -> pd.DataFrame:
+    """Per-well profiles in pycytominer style: each MoA shifts its own features; plates add an offset."""
+    rng = np.random.default_rng(seed)
+    rows, X = [], []
+    shifts = {m: rng.normal(0, 3, n_features) * (rng.random(n_features) < 0.3) for m in range(n_moa)}
+    channels = ["DNA", "RNA", "AGP"]
+    names = [f"Cells_Intensity_MeanIntensity_{channels[i % 3]}_{i}" if i % 2 else
+             f"Nuclei_AreaShape_Feature{i}" for i in range(n_features)]
+    for p in range(n_plates):
+        offset = rng.normal(0, 1, n_features)
+        for c in range(n_controls):
+            rows.append((f"P{p}", f"C{c:02d}", "DMSO", 0.0, "DMSO"))
+            X.append(offset + rng.normal(0, 1, n_features))
+        for m in range(n_moa):
+            for k in range(compounds_per_moa):
+                for w in range(wells if p == k % n_plates or p == 0 else 0):
+                    rows.append((f"P{p}", f"T{m}{k}{w}", f"cpd{m}_{k}", 1.0, f"moa{m}"))
+                    X.append(offset + shifts[m] + rng.normal(0, 1, n_features))
+    meta = pd.DataFrame(rows, columns=["Metadata_Plate", "Metadata_Well", "Metadata_Compound",
+                                       "Metadata_Concentration", "Metadata_moa"])
+    return pd.concat([meta, pd.DataFrame(np.array(X), columns=names)], axis=1)

@@ -48,8 +48,17 @@ def job_rows(jobs: list[dict]) -> list[dict]:
         rows.append({"id": j["id"], "name": j["name"], "status": j["status"], "progress": pct, "owner": j["owner"],
                      "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(j["started"] or j["created"])),
                      "duration": _duration(j), "device": j["device"], "error": (j["error"] or "").split("\n")[0][:200],
-                     "open": f"[open](/?run={j['name']})" if j["status"] == "done" else ""})
+                     "kind": j.get("kind", "transfer"),
+                     "open": f"[open]({_result_href(j)})" if j["status"] == "done" else ""})
     return rows
+
+
+def _result_href(job: dict) -> str:
+    """Where a finished job's result opens: its kind's page (transfer runs: the explorer)."""
+    from engine.kinds import KINDS
+
+    kind = KINDS.get(job.get("kind") or "transfer") or KINDS["transfer"]
+    return f"{kind.page}?run={job['name']}" if kind.name in ("transfer", "morphology") else kind.page
 
 
 def _progress_text(event: dict) -> str:

@@ -18,9 +18,9 @@ RESPONSES = [{"label": "found for the drug (scDEAL labels, else GDSC LN_IC50)", 
              {"label": "binary labels (scDEAL waterfall)", "value": "binary"},
              {"label": "GDSC LN_IC50 (waterfall cut)", "value": "ln_ic50"},
              {"label": "GDSC AUC (waterfall cut)", "value": "auc"}]
-JOB_COLUMNS = [("name", "run"), ("status", "status"), ("progress", "progress"), ("owner", "owner"),
+JOB_COLUMNS = [("name", "run"), ("kind", "kind"), ("status", "status"), ("progress", "progress"), ("owner", "owner"),
                ("started", "started"), ("duration", "duration"), ("device", "device"), ("error", "message"),
-               ("open", "explore")]
+               ("open", "open")]
 
 
 def single_cell_options() -> list[dict]:

@@ -73,6 +73,8 @@ def read_image(path: str | Path) -> np.ndarray:
         raise DataError(f"The image cannot be read ({type(exc).__name__}): is it a complete TIFF file?",
                         path=path) from None
     img = np.squeeze(img)
+    if img.size == 0:
+        raise DataError("The image cannot be read (it holds no pixels): is it a complete TIFF file?", path=path)
     if img.ndim != 2:
         raise DataError(f"Expected one greyscale plane per file, found shape {img.shape}", path=path)
     return img.astype(np.float32)

@@ -38,7 +38,15 @@ def remove_partial_output(results_dir: str | Path, name: str) -> None:
 
 def recover_dead_jobs(registry: JobRegistry, *, results_dir: str | Path) -> list[str]:
     """Fail the jobs whose process died (see :meth:`JobRegistry.recover`) and remove their partial output."""
-    return registry.recover(on_failed=lambda job: remove_partial_output(results_dir, job["name"]))
+    return registry.recover(on_failed=lambda job: remove_partial_output(_output_folder(results_dir, job), job["name"]))
+
+
+def _output_folder(results_dir: str | Path, job: dict) -> Path:
+    """Where a job of its kind writes (the kind's subfolder of the results folder)."""
+    from ..kinds import KINDS
+
+    kind = KINDS.get(job.get("kind") or "transfer")
+    return Path(results_dir) / (kind.subfolder if kind else "")
 
 
 def _heartbeat_thread(registry: JobRegistry, job_id: str, stop: threading.Event) -> threading.Thread:
@@ -82,8 +90,10 @@ def execute(registry: JobRegistry, job_id: str, *, results_dir: str | Path, max_
 
     stop = threading.Event()
     _heartbeat_thread(registry, job_id, stop)
+    partial = Path(results_dir)
     try:
         kind = get_kind(job.get("kind") or "transfer")
+        partial = partial / kind.subfolder
         config = dict(job["config"])
         options = {}
         if kind.name == "transfer":
@@ -100,13 +110,13 @@ def execute(registry: JobRegistry, job_id: str, *, results_dir: str | Path, max_
                                    **options)
         registry.finish(job_id, "done", result=str(path))
     except Cancelled:
-        remove_partial_output(results_dir, job["name"])
+        remove_partial_output(partial, job["name"])
         registry.finish(job_id, "cancelled", error="cancelled by its owner")
     except DataError as exc:
-        remove_partial_output(results_dir, job["name"])
+        remove_partial_output(partial, job["name"])
         registry.finish(job_id, "failed", error=str(exc))
     except Exception as exc:  # a job's failure is recorded, never lost
-        remove_partial_output(results_dir, job["name"])
+        remove_partial_output(partial, job["name"])
         tail = traceback.format_exc(limit=3)
         registry.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}\n{tail}")
     finally:
@@ -158,5 +168,5 @@ def follow(registry: JobRegistry, job_id: str, proc: subprocess.Popen, *, result
         tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
         registry.finish(job_id, "failed", error=f"the training process ended with code {proc.returncode} before "
                                                 f"finishing; partial output removed\n{tail}")
-        remove_partial_output(results_dir, job["name"])
+        remove_partial_output(_output_folder(results_dir, job), job["name"])
     return registry.get(job_id)

@@ -53,7 +53,8 @@ def nearest_moa(P: np.ndarray, info: pd.DataFrame, *, queries: np.ndarray | None
 
 def nn_accuracy(predicted: pd.Series, truth: pd.Series) -> float:
     """Share of treatments whose neighbour's MoA is theirs (treatments without a neighbour are left out)."""
-    ok = predicted.notna()
+    truth = truth.reindex(predicted.index)
+    ok = predicted.notna().to_numpy()
     return float((predicted[ok] == truth[ok]).mean()) if ok.any() else float("nan")
 
 
@@ -124,5 +125,7 @@ def classification_report(truth: pd.Series, predicted: pd.Series) -> tuple[pd.Da
 def summarize(values: list[float]) -> dict:
     """mean, sd and worst of one metric over seeds."""
     a = np.asarray(values, float)
-    return {"mean": float(np.nanmean(a)), "sd": float(np.nanstd(a)), "worst": float(np.nanmin(a)),
-            "per_seed": a.tolist()}
+    ok = a[np.isfinite(a)]
+    if not len(ok):  # no query had a qualifying neighbour (e.g. NSCB with one batch)
+        return {"mean": float("nan"), "sd": float("nan"), "worst": float("nan"), "per_seed": a.tolist()}
+    return {"mean": float(ok.mean()), "sd": float(ok.std()), "worst": float(ok.min()), "per_seed": a.tolist()}
