@@ -111,8 +111,9 @@ def create_app(config: dict | None = None) -> dash.Dash:
 
     app.layout = shell
 
+    # the query is an input too: a link from a page to itself with another ?run= changes only the query
     @app.callback(Output("page", "children"), Output("page-path", "data"), Input("url", "pathname"),
-                  State("url", "search"), State("page-path", "data"))
+                  Input("url", "search"), State("page-path", "data"))
     def route(pathname, search, shown):
         pathname = pathname or "/"
         run = parse_qs((search or "").lstrip("?")).get("run", [None])[0]

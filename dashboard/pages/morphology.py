@@ -176,13 +176,13 @@ def register(app, registry, cfg: dict, morph: KindResults, imgqc: KindResults) -
         adata = opened(morph, name)
         return selection_from(selected_data, adata.obs_names) if adata is not None else []
 
-    @app.callback(Output("morph-umap", "figure"), Input("morph-run", "value"), Input("morph-colour", "value"),
-                  Input("morph-selected", "data"))
-    def umap(name, colour, selected):
+    # the selection is drawn by plotly itself (a redrawn figure would clear it and emit a deselect)
+    @app.callback(Output("morph-umap", "figure"), Input("morph-run", "value"), Input("morph-colour", "value"))
+    def umap(name, colour):
         adata = opened(morph, name)
         if adata is None:
             return message_figure("no MoA result")
-        return umap_figure(adata, colour, selected, uirevision=name)
+        return umap_figure(adata, colour, None, uirevision=name)
 
     @app.callback(Output("morph-confusion", "figure"), Output("morph-selection-note", "children"),
                   Output("morph-report", "rowData"), Output("morph-report", "columnDefs"),

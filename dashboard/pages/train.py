@@ -62,7 +62,7 @@ def _result_href(job: dict) -> str:
 
 
 def _progress_text(event: dict) -> str:
-    text = event.get("message", "")
+    text = without_paths(event.get("message", ""))  # the last event names the result file: no server folders
     if event.get("losses"):
         text += " · " + ", ".join(f"{k} {v:.3g}" for k, v in event["losses"].items())
     return text
