@@ -130,7 +130,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
         timing.install(app.server, cfg["CALLBACK_LOG"])
     explore.register(app, store, cache)
     train.register(app, registry, cfg, qc_store)
-    qc.register(app, qc_store, cfg)
+    qc.register(app, qc_store, cfg, registry)
     morphology.register(app, registry, cfg, morph_results, image_qc_results)
     app.server.extensions["scresponse_store"] = store
     app.server.extensions["scresponse_jobs"] = registry

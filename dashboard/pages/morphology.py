@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, ctx, html, no_update
+from dash import Input, Output, State, html
 import dash_bootstrap_components as dbc
 
 from engine.data.errors import DataError, public_message

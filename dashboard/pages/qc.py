@@ -1,14 +1,13 @@
 """QC page callbacks: a person moves the outlier threshold, sees exactly which cells it flags, and saves it.
 
-QC results are computed by the engine (``python -m engine qc``, from a background callback here, or by hand) and read from ``<results>/qc``; the threshold only re-reads cached columns.
+QC results are computed by the engine as ``qc`` jobs (the job registry and runner that every kind uses, started
+from a background callback here) or by hand (``python -m engine qc``), and read from ``<results>/qc``; the
+threshold only re-reads cached columns.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,15 +15,17 @@ from dash import Input, Output, State, html, no_update
 
 from engine.data import DataError, catalog
 from engine.data.errors import public_message, without_paths
-from engine.qc import QCDecision
+from engine.jobs import follow, spawn
+from engine.qc import QCDecision, QCSettings
 from engine.tools.qc import empty_mask, fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
 
 from ..auth import current_user
+from ..qc_store import slug
 from ..figures import embedding_figure, message_figure, metric_histograms, outlier_histogram
 from ..tables import grid_columns, grid_rows
 from .qc_layout import layout  # noqa: F401  (the page's layout lives beside its callbacks)
+from .train import job_from_ticket, job_ticket
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LIST_COLUMNS = ("qc_outlier_score", "total_counts", "n_genes_by_counts", "pct_counts_ribo", "pct_counts_mt",
                 "pct_counts_in_top_50_genes", "n_genes_detected")
 
@@ -42,18 +43,6 @@ def counts_summary(obs: pd.DataFrame, qc: dict, flagged: np.ndarray) -> dict:
     return out
 
 
-def progress_line(line: str, *, elapsed: float) -> str | None:
-    """'progress 0.50 the forest' from ``engine qc`` as the page shows it: percent, stage and seconds so far."""
-    parts = line.strip().split(" ", 2)
-    if len(parts) < 3 or parts[0] != "progress":
-        return None
-    try:
-        fraction = float(parts[1])
-    except ValueError:
-        return None
-    return f"{100 * fraction:.0f}% · {parts[2]} · {elapsed:.0f} s"
-
-
 def qc_umap(coords, status: np.ndarray, *, uirevision=None):
     """The QC UMAP of the embedded cells (empty droplets have no coordinates and are counted in the title)."""
     if coords is None:
@@ -67,7 +56,7 @@ def qc_umap(coords, status: np.ndarray, *, uirevision=None):
                             uirevision=uirevision)
 
 
-def register(app, qc_store, cfg: dict) -> None:
+def register(app, qc_store, cfg: dict, registry) -> None:
     def opened(name):
         adata = qc_store.open(name)
         return adata, dict(adata.uns["qc"])
@@ -78,32 +67,49 @@ def register(app, qc_store, cfg: dict) -> None:
         names = qc_store.names()
         return names, new_name if new_name in names else (names[0] if names else None)
 
-    @app.callback(Output("qc-refresh", "data"), Input("qc-compute", "n_clicks"), State("qc-source", "value"),
-                  background=True, running=[(Output("qc-compute", "disabled"), True, False)],
-                  progress=[Output("qc-compute-status", "children")], prevent_initial_call=True)
-    def compute(set_progress, _, source):
+    secret = app.server.secret_key
+
+    @app.callback(Output("qc-job", "data"), Output("qc-compute-status", "children"), Input("qc-compute", "n_clicks"),
+                  State("qc-source", "value"), prevent_initial_call=True)
+    def launch(_, source):
+        """Queue a ``qc`` job (in the request: it knows the user); the background callback below runs it."""
         if not catalog.is_single_cell_id(source):
-            set_progress("error: choose a single-cell dataset from the list")
-            return no_update
-        set_progress(f"starting QC of {source}...")
-        path = qc_store.path_for(source)
-        # a fresh interpreter, like training: nothing (threads, locks) is inherited from the web process
+            return no_update, "error: choose a single-cell dataset from the list"
+        settings = QCSettings(source=source, embed=True, owner=current_user(), out=cfg["RESULTS_DIR"]).validate()
+        config = settings.to_dict()
+        config.pop("out")
+        job_id = registry.submit(owner=settings.owner, name=slug(source), config=config, kind="qc")
+        return job_ticket(secret, job_id), f"QC of {source} queued"
+
+    @app.callback(Output("qc-job-final", "data"), Input("qc-job", "data"), background=True,
+                  running=[(Output("qc-compute", "disabled"), True, False)],
+                  progress=[Output("qc-compute-status", "children")], prevent_initial_call=True)
+    def compute(set_progress, ticket):
+        job_id = job_from_ticket(secret, ticket)
+        if job_id is None or registry.get(job_id) is None:
+            return None
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "engine", "qc", source, "--out", str(path), "--embed"],
-                                cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        errors = []
-        for line in proc.stderr:  # one line a stage: "progress 0.50 message"
-            step = progress_line(line, elapsed=time.monotonic() - started)
-            if step:
-                set_progress(step)
-            elif line.strip():
-                errors.append(line.strip())
-        out = proc.stdout.read()
-        if proc.wait() != 0:
-            set_progress(f"error: {without_paths(errors[-1]) if errors else 'QC failed'}")
-            return no_update
-        set_progress(f"done: {out.splitlines()[0]}")
-        return path.name[: -len(".qc.h5ad")]
+
+        def progress(event):
+            set_progress(f"{100 * event.get('fraction', 0):.0f}% · {without_paths(event.get('message', ''))} · "
+                         f"{time.monotonic() - started:.0f} s")
+
+        # a fresh interpreter, like training: nothing (threads, locks) is inherited from the web process
+        proc = spawn(registry, job_id, results_dir=cfg["RESULTS_DIR"], max_running=cfg["MAX_CONCURRENT_JOBS"])
+        final = follow(registry, job_id, proc, results_dir=cfg["RESULTS_DIR"], on_progress=progress)
+        return {"status": final["status"], "name": final["name"], "error": final["error"], "result": final["result"]}
+
+    @app.callback(Output("qc-refresh", "data"), Output("qc-compute-status", "children", allow_duplicate=True),
+                  Input("qc-job-final", "data"), prevent_initial_call=True)
+    def computed(final):
+        if not final:
+            return no_update, no_update
+        if final["status"] != "done":
+            error = without_paths(final["error"].splitlines()[0]) if final["error"] else final["status"]
+            return no_update, f"error: {error}"
+        from engine.results import kind_summary_lines
+
+        return final["name"], f"done: {kind_summary_lines(final['result'])[0]}"
 
     @app.callback(Output("qc-threshold", "min"), Output("qc-threshold", "max"), Output("qc-threshold", "value"),
                   Output("qc-threshold", "marks"), Output("qc-notes", "children"),

@@ -41,7 +41,7 @@ def layout(names: list[str]) -> html.Div:
                                                       ("borderline", "Borderline (nearest the threshold)"),
                                                       ("best", "Best (most typical)"))])
     return html.Div([
-        dcc.Store(id="qc-refresh"),
+        dcc.Store(id="qc-refresh"), dcc.Store(id="qc-job"), dcc.Store(id="qc-job-final"),
         dcc.Store(id="qc-save-confirm"),
         html.Div(id="qc-notes"),
         controls, threshold,

@@ -1,7 +1,6 @@
 """Reading profile tables as the field writes them, normalising per plate, and refusing bad input plainly."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from engine.data.errors import DataError

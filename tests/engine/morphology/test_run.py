@@ -1,12 +1,10 @@
 """The morphology kind end to end: a real BBBC021 run, a user's table by path, the CLI and the job runner."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import anndata as ad
-import numpy as np
 import pytest
 
 from engine.data.errors import DataError
