@@ -130,8 +130,8 @@ def morphology_summary_lines(adata: ad.AnnData) -> list[str]:
             if isinstance(v, dict):
                 return f"{float(v['mean']):.3f}±{float(v['sd']):.3f} (worst {float(v['worst']):.3f})"
             return f"{float(v):.3f}"
-        lines.append(f"{model:8s} NSC {fmt(m['nsc'])}  NSCB {fmt(m['nscb'])}  mAP {fmt(m['map_mean'])}  "
-                     f"worst MoA mAP {fmt(m['map_worst_moa'])}")
+        names = {"nsc": "NSC", "nscb": "NSCB", "map_mean": "mAP", "map_worst_moa": "worst MoA mAP"}
+        lines.append(f"{model:22s} " + "  ".join(f"{label} {fmt(m[k])}" for k, label in names.items() if k in m))
     if "activity_map" in adata.obs:
         lines.append(f"phenotypically active (replicate mAP, corrected p < 0.05): {int(adata.obs['active'].sum())} "
                      f"of {adata.n_obs} treatments")

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from .embedding import PALETTE
 
-MODEL_COLOURS = {"cosine": "#7f7f7f", "tvn": "#bcbd22", "learned": "#1f77b4"}
+MODEL_COLOURS = {"cosine": "#7f7f7f", "tvn": "#bcbd22", "learned": "#1f77b4", "learned_seed_ensemble": "#17becf"}
 CONTROL_COLOUR, TREATED_COLOUR = "#9e9e9e", "#d62728"
 # merge colours by channel name (Cell Painting conventions); others take the palette in order
 MERGE_COLOURS = {"DNA": (0, 0, 1), "DAPI": (0, 0, 1), "AGP": (1, 0, 0), "Actin": (1, 0, 0), "RNA": (0, 1, 0),
@@ -34,10 +34,11 @@ def metrics_figure(metrics: dict, *, title: str = "Nearest-neighbour accuracy an
     names = {"nsc": "NSC", "nscb": "NSCB", "map_mean": "mAP (mean over MoA)", "map_worst_moa": "worst MoA mAP"}
     fig = go.Figure()
     for model, m in metrics.items():
-        means = [float(m[k]["mean"]) if isinstance(m[k], dict) else float(m[k]) for k in names]
-        worst = [float(m[k]["worst"]) if isinstance(m[k], dict) else None for k in names]
+        means = [None if k not in m else float(m[k]["mean"]) if isinstance(m[k], dict) else float(m[k])
+                 for k in names]
+        worst = [float(m[k]["worst"]) if isinstance(m.get(k), dict) else None for k in names]
         fig.add_trace(go.Bar(name=model, x=list(names.values()), y=means, marker_color=MODEL_COLOURS.get(model),
-                             text=[f"{v:.2f}" for v in means], textposition="outside",
+                             text=["" if v is None else f"{v:.2f}" for v in means], textposition="outside",
                              hovertemplate=f"{model}: %{{x}} %{{y:.3f}}<extra></extra>"))
         if any(w is not None for w in worst):
             fig.add_trace(go.Scatter(x=list(names.values()), y=worst, mode="markers", name=f"{model}, worst seed",

@@ -11,7 +11,7 @@ import pandas as pd
 from ..data.errors import DataError
 
 
-def _cosine(P: np.ndarray) -> np.ndarray:
+def cosine_similarity(P: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(P, axis=1, keepdims=True)
     Pn = P / np.where(norm == 0, 1, norm)
     return Pn @ Pn.T
@@ -37,7 +37,13 @@ def nearest_moa(P: np.ndarray, info: pd.DataFrame, *, queries: np.ndarray | None
     -------
     The neighbour's MoA per query treatment (NaN where no neighbour qualifies).
     """
-    S = _cosine(P)
+    return nearest_moa_by_similarity(cosine_similarity(P), info, queries=queries, same_batch=same_batch)
+
+
+def nearest_moa_by_similarity(S: np.ndarray, info: pd.DataFrame, *, queries: np.ndarray | None = None,
+                              same_batch: bool = False) -> pd.Series:
+    """:func:`nearest_moa` from a similarity matrix (row i: treatment i against every treatment), e.g. the
+    mean over seeds of each query's similarities in the model that did not see its compound."""
     compound, batch = info["Metadata_Compound"].to_numpy(), info["Metadata_Batch"].to_numpy()
     moa = info["Metadata_moa"].to_numpy()
     queries = np.ones(len(info), bool) if queries is None else queries

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .evaluate import moa_average_precision, nearest_moa
+from .evaluate import cosine_similarity, moa_average_precision, nearest_moa
 
 
 def tvn(X: np.ndarray, control: np.ndarray) -> np.ndarray:
@@ -94,7 +94,8 @@ def leave_compound_out(wells: pd.DataFrame, X: np.ndarray, info: pd.DataFrame, *
     -------
     ``nsc`` / ``nscb`` (neighbour MoA per treatment, from the fold's embedding), ``classifier`` (the head's
     MoA per treatment: mean probability over its wells, control class excluded), ``ap`` (copairs AP rows of each
-    fold's held-out treatments), ``embedding`` (out-of-fold treatment embeddings, for display only).
+    fold's held-out treatments), ``embedding`` (out-of-fold treatment embeddings, for display only),
+    ``similarity`` (row q: treatment q against all, in the model that did not see q's compound).
     """
     say = progress or (lambda f, m: None)
     classes = sorted(set(wells["Metadata_moa"]))
@@ -109,6 +110,7 @@ def leave_compound_out(wells: pd.DataFrame, X: np.ndarray, info: pd.DataFrame, *
     nsc = pd.Series(np.nan, index=info.index, dtype=object)
     nscb, classifier = nsc.copy(), nsc.copy()
     aps, embedding = [], np.zeros((len(info), settings.embedding_dim))
+    similarity = np.zeros((len(info), len(info)))
     for k, held in enumerate(folds):
         say(k / len(folds), f"seed {seed}: fold {k + 1}/{len(folds)} (held out: {', '.join(map(str, held[:3]))}"
                             f"{'...' if len(held) > 3 else ''})")
@@ -122,8 +124,10 @@ def leave_compound_out(wells: pd.DataFrame, X: np.ndarray, info: pd.DataFrame, *
         nscb[queries] = nearest_moa(T, info, queries=queries, same_batch=False)[queries]
         aps.append(moa_average_precision(T, info, queries=queries))
         embedding[queries] = T[queries]
+        similarity[queries] = cosine_similarity(T)[queries]
         if control_id >= 0:
             proba[:, control_id] = 0.0
         mean_proba = treatment_matrix(wells, proba, info)
         classifier[queries] = np.asarray(classes)[mean_proba[queries].argmax(1)]
-    return {"nsc": nsc, "nscb": nscb, "classifier": classifier, "ap": pd.concat(aps), "embedding": embedding}
+    return {"nsc": nsc, "nscb": nscb, "classifier": classifier, "ap": pd.concat(aps), "embedding": embedding,
+            "similarity": similarity}

@@ -21,7 +21,8 @@ from ..data.errors import DataError
 from ..data.install import checksums
 from ..results import h5_safe, write_atomic
 from .channels import channel_ranking, effect_sizes, group_ranking
-from .evaluate import (classification_report, moa_average_precision, moa_map, nearest_moa, nn_accuracy,
+from .evaluate import (classification_report, moa_average_precision, moa_map, nearest_moa,
+                       nearest_moa_by_similarity, nn_accuracy,
                        phenotypic_activity, summarize)
 from .profiles import (PREPROCESSED, check_profiles, control_mask, feature_annotation, feature_columns, normalize_per_plate,
                        read_profiles, select_features, treatment_profiles)
@@ -133,6 +134,12 @@ def run(settings: MorphologySettings, *, progress: Callable[[dict], None] | None
             "map_worst_moa": summarize([float(m["mAP"].min()) for m in maps]),
             "holdout": "leave one compound out" if settings.n_folds == 0 else f"{settings.n_folds} folds by compound",
             "model": "ProfileEmbedder (MLP, cross-entropy, control class included)", "seeds": seeds}
+        # the seed ensemble: each query's similarities averaged over the seeds' models (none saw its compound)
+        S = np.mean([r["similarity"] for r in runs], axis=0)
+        metrics["learned_seed_ensemble"] = {
+            "nsc": nn_accuracy(nearest_moa_by_similarity(S, info, same_batch=True), truth),
+            "nscb": nn_accuracy(nearest_moa_by_similarity(S, info, same_batch=False), truth),
+            "holdout": metrics["learned"]["holdout"], "model": f"mean similarity over {len(seeds)} seeds"}
         votes = pd.concat([r["classifier"] for r in runs], axis=1)
         predictions["classifier"] = votes.mode(axis=1)[0]
         agreement = votes.eq(predictions["classifier"], axis=0).mean(1)
