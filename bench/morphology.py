@@ -70,12 +70,19 @@ def image_qc(seeds: int, tile: int) -> dict:
     runs = [artefact_detection("microscopy_small", tile=tile, seed=s) for s in range(seeds)]
     out = {"tile": tile, "seeds": seeds, "metrics": runs[0]["metrics"], "n_train_tiles": runs[0]["n_train_tiles"],
            "n_test_tiles": runs[0]["n_test_tiles"], "artefacts": {}}
+    def stats(values):
+        return {"mean": round(float(np.mean(values)), 3), "sd": round(float(np.std(values)), 3),
+                "worst": round(float(np.min(values)), 3)}
+
+    out["protocols"] = {"forest_auroc": "fitted without labels on the screen it scores (other half's clean tiles + "
+                                        "held-out tiles, 10% with the artefact), as the app runs it",
+                        "forest_clean_fit_auroc": "fitted on the other half's clean tiles only; every held-out tile "
+                                                  "scored clean and with the artefact"}
     for a in runs[0]["forest"]:
         forest = [r["forest"][a] for r in runs]
         best = [r["best_single"][a] for r in runs]
-        out["artefacts"][a] = {"forest_auroc": {"mean": round(float(np.mean(forest)), 3),
-                                                "sd": round(float(np.std(forest)), 3),
-                                                "worst": round(float(np.min(forest)), 3)},
+        out["artefacts"][a] = {"forest_auroc": stats(forest),
+                               "forest_clean_fit_auroc": stats([r["forest_clean_fit"][a] for r in runs]),
                                "best_single_metric": [{"metric": b[0], "auroc": round(b[1], 3)} for b in best],
                                "goal_0.95_met": bool(min(forest) >= 0.95),
                                "above_every_single_metric": bool(all(f > b[1] for f, b in zip(forest, best)))}

@@ -85,6 +85,7 @@ def test_imageqc_007_simulated_artefacts_are_detected_on_held_out_tiles():
     from engine.imageqc.evaluate import artefact_detection
 
     r = artefact_detection("microscopy_small", tile=256, seed=0)
-    assert set(r["forest"]) == set(ARTEFACTS)
+    assert set(r["forest"]) == set(r["forest_clean_fit"]) == set(ARTEFACTS)
     # saturation and empty fields are plain to the forest; bench/morphology.py reports every type's AUROC
-    assert r["forest"]["saturation"] > 0.9 and r["forest"]["empty"] > 0.9
+    assert r["forest_clean_fit"]["saturation"] > 0.9 and r["forest_clean_fit"]["empty"] > 0.9
+    assert r["best_single"]["blur"][0] in ("power_log_log_slope", "focus_score")
