@@ -17,6 +17,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
 
 
 class KindResults:
+    suffix = ".h5ad"
+
     def __init__(self, results_dir: str | Path, subfolder: str, *, max_open: int = 4):
         self.folder = Path(results_dir) / subfolder
         self._open: OrderedDict = OrderedDict()
@@ -27,25 +29,26 @@ class KindResults:
         """Result names, newest first; only those ``user`` may see when a user is given."""
         if not self.folder.exists():
             return []
-        paths = sorted((p for p in self.folder.glob("*.h5ad") if not p.name.startswith(".")),
+        paths = sorted((p for p in self.folder.glob(f"*{self.suffix}") if not p.name.startswith(".")),
                        key=lambda p: -p.stat().st_mtime)
         out = []
         for p in paths:
+            name = p.name[: -len(self.suffix)]
             if user is not None:
                 try:
-                    access = dict(self.open(p.stem).uns.get("access", {}))
+                    access = dict(self.open(name).uns.get("access", {}))
                 except Exception:  # an unreadable file is not listed
                     continue
                 if not may_see(access, user):
                     continue
-            out.append(p.stem)
+            out.append(name)
         return out
 
     def open(self, name: str) -> ad.AnnData:
         """The result called ``name``; anything that is not a plain result name is refused."""
         if not isinstance(name, str) or not _NAME.match(name):
             raise FileNotFoundError("no such result")
-        path = self.folder / f"{name}.h5ad"
+        path = self.folder / f"{name}{self.suffix}"
         if not path.exists():
             raise FileNotFoundError("no such result")
         key = file_identity(path)

@@ -12,11 +12,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 
 from engine.data.errors import DataError, public_message, without_paths
-from engine.jobs import follow, spawn
 from engine.kinds import get_kind
 
 from ..auth import current_user
-from .train import _alert, _progress_text, job_from_ticket, job_ticket
+from ..jobs_ui import alert as _alert, bar_progress, follow_ticket, job_from_ticket, job_ticket
 
 
 def _default(f):
@@ -99,18 +98,7 @@ def register_launch(app, registry, cfg: dict, *, prefix: str, kind: str, names: 
                             Output(f"{prefix}-progress-text", "children")],
                   running=[(Output(f"{prefix}-launch", "disabled"), True, False)], prevent_initial_call=True)
     def run_job(set_progress, ticket):
-        job_id = job_from_ticket(secret, ticket)
-        job = registry.get(job_id) if job_id else None
-        if job is None:
-            return None
-
-        def progress(event):
-            pct = round(100 * event.get("fraction", 0))
-            set_progress((pct, f"{pct}% {event.get('stage', '')}", _progress_text(event)))
-
-        proc = spawn(registry, job_id, results_dir=results_dir, max_running=cfg["MAX_CONCURRENT_JOBS"])
-        final = follow(registry, job_id, proc, results_dir=results_dir, on_progress=progress)
-        return {"id": final["id"], "status": final["status"], "name": final["name"], "error": final["error"]}
+        return follow_ticket(registry, cfg, secret, ticket, on_progress=bar_progress(set_progress))
 
     @app.callback(Output(f"{prefix}-result", "children"), Output(f"{prefix}-message", "children", allow_duplicate=True),
                   Input(f"{prefix}-job-final", "data"), prevent_initial_call=True)

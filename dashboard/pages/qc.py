@@ -15,16 +15,16 @@ from dash import Input, Output, State, html, no_update
 
 from engine.data import DataError, catalog
 from engine.data.errors import public_message, without_paths
-from engine.jobs import follow, spawn
 from engine.qc import QCDecision, QCSettings
 from engine.tools.qc import empty_mask, fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
 
 from ..auth import current_user
+from ..jobs_ui import follow_ticket, job_ticket, progress_text
 from ..qc_store import slug
 from ..figures import embedding_figure, message_figure, metric_histograms, outlier_histogram
 from ..tables import grid_columns, grid_rows
 from .qc_layout import layout  # noqa: F401  (the page's layout lives beside its callbacks)
-from .train import job_from_ticket, job_ticket
+
 
 LIST_COLUMNS = ("qc_outlier_score", "total_counts", "n_genes_by_counts", "pct_counts_ribo", "pct_counts_mt",
                 "pct_counts_in_top_50_genes", "n_genes_detected")
@@ -85,19 +85,14 @@ def register(app, qc_store, cfg: dict, registry) -> None:
                   running=[(Output("qc-compute", "disabled"), True, False)],
                   progress=[Output("qc-compute-status", "children")], prevent_initial_call=True)
     def compute(set_progress, ticket):
-        job_id = job_from_ticket(secret, ticket)
-        if job_id is None or registry.get(job_id) is None:
-            return None
         started = time.monotonic()
 
         def progress(event):
-            set_progress(f"{100 * event.get('fraction', 0):.0f}% · {without_paths(event.get('message', ''))} · "
+            set_progress(f"{100 * event.get('fraction', 0):.0f}% · {progress_text(event)} · "
                          f"{time.monotonic() - started:.0f} s")
 
         # a fresh interpreter, like training: nothing (threads, locks) is inherited from the web process
-        proc = spawn(registry, job_id, results_dir=cfg["RESULTS_DIR"], max_running=cfg["MAX_CONCURRENT_JOBS"])
-        final = follow(registry, job_id, proc, results_dir=cfg["RESULTS_DIR"], on_progress=progress)
-        return {"status": final["status"], "name": final["name"], "error": final["error"], "result": final["result"]}
+        return follow_ticket(registry, cfg, secret, ticket, on_progress=progress)
 
     @app.callback(Output("qc-refresh", "data"), Output("qc-compute-status", "children", allow_duplicate=True),
                   Input("qc-job-final", "data"), prevent_initial_call=True)

@@ -7,12 +7,9 @@ asks the registry, and the job stops at its next epoch, removing its partial out
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 import uuid
 
-import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 
 from engine import provenance
@@ -20,17 +17,14 @@ from engine.data import DataError, catalog, drug_names
 from engine.data.drugs import match_drug
 from engine.data.errors import public_message, without_paths
 from engine.data.validate import label_candidates
-from engine.jobs import follow, recover_dead_jobs, spawn
+from engine.jobs import recover_dead_jobs
 from engine.config import RunConfig, TrainConfig, _slug, run_name
 from engine.qc import list_decisions
 
 from ..auth import current_user
+from ..jobs_ui import alert as _alert, follow_ticket, bar_progress, job_from_ticket, job_ticket  # noqa: F401
 from ..uploads import UploadError, resolve_upload, save_upload, validate_isolated
 from .train_layout import JOB_COLUMNS, UPLOAD, layout  # noqa: F401  (the page's layout lives beside its callbacks)
-
-
-def _alert(text, color="danger", id_=None):
-    return dbc.Alert(text, color=color, className="py-2 mb-2", **({"id": id_} if id_ else {}))
 
 
 def _duration(job: dict) -> str:
@@ -61,29 +55,7 @@ def _result_href(job: dict) -> str:
     return f"{kind.page}?run={job['name']}" if kind.name in ("transfer", "morphology") else kind.page
 
 
-def _progress_text(event: dict) -> str:
-    text = without_paths(event.get("message", ""))  # the last event names the result file: no server folders
-    if event.get("losses"):
-        text += " · " + ", ".join(f"{k} {v:.3g}" for k, v in event["losses"].items())
-    return text
-
-
 UPLOAD_OUTPUTS = ("..train-upload-status.children",)  # the one callback whose body may carry a file
-
-
-def job_ticket(secret: str, job_id: str) -> str:
-    """What the launching browser holds for its job: the id and the server's signature of it, so that no other
-    browser can follow (stream) a job by guessing or copying its id."""
-    sig = hmac.new(secret.encode(), f"job:{job_id}".encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{job_id}.{sig}"
-
-
-def job_from_ticket(secret: str, ticket) -> str | None:
-    """The job id of a ticket this server issued, else None."""
-    if not isinstance(ticket, str) or "." not in ticket:
-        return None
-    job_id = ticket.rsplit(".", 1)[0]
-    return job_id if hmac.compare_digest(job_ticket(secret, job_id), ticket) else None
 
 
 def register(app, registry, cfg: dict, qc_store) -> None:
@@ -218,18 +190,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                             Output("train-progress-text", "children")],
                   running=[(Output("train-launch", "disabled"), True, False)], prevent_initial_call=True)
     def run_job(set_progress, ticket):
-        job_id = job_from_ticket(secret, ticket)
-        job = registry.get(job_id) if job_id else None
-        if job is None:
-            return None
-        def progress(event):
-            pct = round(100 * event.get("fraction", 0))
-            set_progress((pct, f"{pct}% {event.get('stage', '')}", _progress_text(event)))
-
-        # training runs in a fresh interpreter that this process follows (see engine.jobs.spawn)
-        proc = spawn(registry, job_id, results_dir=results_dir, max_running=cfg["MAX_CONCURRENT_JOBS"])
-        final = follow(registry, job_id, proc, results_dir=results_dir, on_progress=progress)
-        return {"id": final["id"], "status": final["status"], "name": final["name"], "error": final["error"]}
+        return follow_ticket(registry, cfg, secret, ticket, on_progress=bar_progress(set_progress))
 
     @app.callback(Output("train-result", "children"), Output("train-message", "children", allow_duplicate=True),
                   Input("train-job-final", "data"), prevent_initial_call=True)

@@ -62,7 +62,7 @@ def test_a_valid_launch_queues_one_job_for_the_user(client):
 
 
 def test_only_the_launching_browser_can_follow_its_job(client):
-    from dashboard.pages.train import job_from_ticket, job_ticket
+    from dashboard.jobs_ui import job_from_ticket, job_ticket
 
     http, registry = client
     body = json.loads(_launch(http).get_data(as_text=True))
