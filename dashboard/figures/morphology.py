@@ -87,8 +87,11 @@ def channel_features(wells: pd.DataFrame, channel: str) -> list[str]:
 
 
 def channel_violins(wells: pd.DataFrame, *, group: str, control: str, channels: list[str], by: str = "Metadata_moa",
-                    max_points: int = 2000, title: str = "", **layout) -> go.Figure:
-    """For each channel, violins of its intensity features: ``group`` wells against ``control`` wells."""
+                    max_points: int = 2000, title: str = "", style: str = "violin", **layout) -> go.Figure:
+    """For each channel, the distributions of its intensity features, ``group`` wells against ``control``
+    wells: violins (``style='violin'``) or overlaid histograms (``'histogram'``)."""
+    if style not in ("violin", "histogram"):
+        raise ValueError("style must be violin or histogram")
     if by not in wells:
         raise ValueError(f"wells have no {by} column")
     panels = [(ch, f) for ch in channels for f in channel_features(wells, ch)]
@@ -101,12 +104,17 @@ def channel_violins(wells: pd.DataFrame, *, group: str, control: str, channels: 
     for i, (ch, f) in enumerate(panels):
         for name, rows in sets.items():
             v = rows[f].dropna().to_numpy(float)[:max_points]
-            fig.add_trace(go.Violin(y=v, x0=name, name=name, legendgroup=name, showlegend=i == 0, box_visible=True,
-                                    points=False, line_color=CONTROL_COLOUR if name == control else TREATED_COLOUR,
-                                    hoverinfo="y"), row=1, col=i + 1)
+            colour = CONTROL_COLOUR if name == control else TREATED_COLOUR
+            if style == "violin":
+                trace = go.Violin(y=v, x0=name, name=name, legendgroup=name, showlegend=i == 0, box_visible=True,
+                                  points=False, line_color=colour, hoverinfo="y")
+            else:
+                trace = go.Histogram(x=v, name=name, legendgroup=name, showlegend=i == 0, marker_color=colour,
+                                     opacity=0.6, histnorm="probability", nbinsx=30)
+            fig.add_trace(trace, row=1, col=i + 1)
     fig.update_annotations(font_size=11)
     return _layout(fig, title=title or f"{group} vs {control}: intensity per well (normalised)", height=320,
-                   violinmode="group", **layout)
+                   violinmode="group", barmode="overlay", **layout)
 
 
 def channel_ranking_figure(ranking: pd.DataFrame, *, group: str, title: str = "", **layout) -> go.Figure:

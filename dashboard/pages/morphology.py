@@ -203,8 +203,8 @@ def register(app, registry, cfg: dict, morph: KindResults, imgqc: KindResults) -
     @app.callback(Output("morph-violins", "figure"), Output("morph-ranking", "figure"),
                   Output("morph-feedback-channels", "options"), Output("morph-feedback-summary", "rowData"),
                   Output("morph-feedback-summary", "columnDefs"), Input("morph-group", "value"),
-                  Input("morph-feedback-message", "children"), State("morph-run", "value"))
-    def channel_panels(group, _, name):
+                  Input("morph-style", "value"), Input("morph-feedback-message", "children"), State("morph-run", "value"))
+    def channel_panels(group, style, _, name):
         adata = opened(morph, name)
         if adata is None or not group:
             empty = message_figure("choose a MoA")
@@ -212,7 +212,8 @@ def register(app, registry, cfg: dict, morph: KindResults, imgqc: KindResults) -
         control = _control(adata)
         chans = channels_of(adata)
         try:
-            violins = channel_violins(adata.uns["wells"], group=group, control=control, channels=chans)
+            violins = channel_violins(adata.uns["wells"], group=group, control=control, channels=chans,
+                                      style="histogram" if style == "histogram" else "violin")
         except ValueError as exc:
             violins = message_figure(str(exc))
         summary = feedback_summary(load_feedback(imgqc.folder), adata.uns["channel_ranking"], group=group).round(3)

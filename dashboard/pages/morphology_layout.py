@@ -46,7 +46,10 @@ def layout(runs: list[str], qc_runs: list[str], *, run: str | None = None) -> ht
                  _card("Treatments (the selection, or all)", data_grid("morph-treatments"))], className="g-3 mt-1 mb-3"),
     ])
     channels = html.Div([
-        dbc.Row([dbc.Col([dbc.Label("MoA"), dcc.Dropdown(id="morph-group", clearable=False)], lg=4)], className="mb-2"),
+        dbc.Row([dbc.Col([dbc.Label("MoA"), dcc.Dropdown(id="morph-group", clearable=False)], lg=4),
+                 dbc.Col([dbc.Label("Show"), dbc.RadioItems(id="morph-style", value="violin", inline=True, options=[
+                     {"label": "violins", "value": "violin"}, {"label": "histograms", "value": "histogram"}])], lg=3)],
+                className="mb-2"),
         dbc.Row([_card("Intensity per channel against the control", _graph("morph-violins"), width=8),
                  _card("Channels ranked by effect size", _graph("morph-ranking"), width=4)], className="g-3"),
         dbc.Row([_card("Which channels differ most? (your answer is saved with your name)", [

@@ -39,6 +39,10 @@ def test_morph_fig_003_channel_views():
                                                 "Cells_Intensity_MeanIntensity_CorrActin"]
     fig = channel_violins(wells, group="X", control="DMSO", channels=["Actin", "DAPI"])
     assert len(fig.data) == 6 and {t.name for t in fig.data} == {"DMSO", "X"}
+    hist = channel_violins(wells, group="X", control="DMSO", channels=["Actin"], style="histogram")
+    assert {t.type for t in hist.data} == {"histogram"}
+    with pytest.raises(ValueError):
+        channel_violins(wells, group="X", control="DMSO", channels=["Actin"], style="pie")
     ranking = pd.DataFrame({"group": ["X", "X"], "channel": ["Actin", "DAPI"], "abs_d": [2.0, 1.0], "d": [2.0, -1.0],
                             "feature": ["f1", "f2"], "n_features": [2, 1]})
     assert list(channel_ranking_figure(ranking, group="X").data[0].y) == ["Actin", "DAPI"]

@@ -93,3 +93,19 @@ def test_morphology_006_job_runner_dispatches_on_kind(tmp_path):
     assert failed["status"] == "failed" and "No control wells" in failed["error"]
     with pytest.raises(DataError, match="unknown kind"):
         registry.submit(owner="alice", name="x", config={}, kind="nonsense")
+
+
+def test_morphology_007_an_image_qc_decision_leaves_its_wells_out(tmp_path):
+    from engine.qc import QCDecision
+    from synthetic import synthetic_profiles
+
+    path = tmp_path / "p.csv"
+    synthetic_profiles().to_csv(path, index=False)
+    decision = QCDecision(name="wells", input="plate images", input_sha256="x", metrics=["focus_score"],
+                          threshold=0.6, contamination="auto", n_cells=10, excluded=["P0/T000", "P0/T001"],
+                          created_by="alice", created_at="2026-12-02T00:00:00Z").save(tmp_path / "decisions")
+    out = run_kind("morphology", {"source": str(path), "out": str(tmp_path), "null_size": 100, "epochs": 10,
+                                  "n_folds": 2, "seeds": 1, "normalize": "standardize", "feature_select": "none",
+                                  "exclude": str(decision)})
+    record = ad.read_h5ad(out).uns["preprocessing"]["image_qc_exclusion"]
+    assert record["n_wells_left_out"] == 2 and record["created_by"] == "alice"
