@@ -41,6 +41,11 @@ def notes(adata) -> list:
                  for k, g in GOALS.items() if k in learned and _value(learned[k]) < g]
         lines.append(f"Learned model: {learned.get('holdout', '')}, never trained on the compound it predicts. "
                      + ("Goals not met: " + "; ".join(unmet) + "." if unmet else "All goals met."))
+        below = [k.upper() for k in ("nsc", "nscb") if "cosine" in m and _value(learned[k]) < _value(m["cosine"][k])]
+        if below:
+            lines.append(html.Strong(f"The learned model is below the plain cosine baseline on {', '.join(below)} "
+                                     "here: trust the baseline's neighbours for these profiles.",
+                                     className="text-danger"))
     if "seed_agreement" in adata.obs:
         unsure = int((adata.obs["seed_agreement"] < 1).sum())
         if unsure:

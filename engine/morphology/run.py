@@ -167,7 +167,8 @@ def run(settings: MorphologySettings, *, progress: Callable[[dict], None] | None
     if activity is not None:
         result.obs["activity_map"] = activity["mAP"].reindex(result.obs_names).to_numpy(float)
         result.obs["activity_p"] = activity["corrected_p_value"].reindex(result.obs_names).to_numpy(float)
-        result.obs["active"] = activity["active"].reindex(result.obs_names).fillna(False).to_numpy(bool)
+        active = activity["active"].reindex(result.obs_names)
+        result.obs["active"] = active.astype("boolean").fillna(False).to_numpy(bool)
     if has_moa:
         result.obsm["X_embedding"] = runs[0]["embedding"].astype(np.float32)
         result.obs["predicted_moa"] = pd.Categorical(predictions["classifier"].to_numpy(object))
