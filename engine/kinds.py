@@ -57,6 +57,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "engine.morphology.run:run", "/morphology", "morphology", "morphology"),
     Kind("image_qc", "Image QC", "engine.imageqc.settings:ImageQCSettings", "engine.imageqc.run:run",
          "/morphology", "image_qc", "image_qc"),
+    Kind("integration", "Bulk sources without batch effects", "engine.integration.settings:IntegrationSettings",
+         "engine.integration.run:run", "/bulk", "integration", "integration"),
 )}
 
 

@@ -87,3 +87,13 @@ def image_qc_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("precomputed")
     return run_kind("image_qc", {"source": "microscopy_small", "out": str(out), "tile": 256, "name": "fields"})
+
+
+@pytest.fixture(scope="session")
+def integration_run(tmp_path_factory):
+    """One real GDSC + CCLE integration with fast settings (3 line folds, 30 epochs, one seed)."""
+    from engine.kinds import run_kind
+
+    out = tmp_path_factory.mktemp("precomputed")
+    return run_kind("integration", {"out": str(out), "seeds": 1, "n_folds": 3, "epochs": 30, "pinch": 8,
+                                    "name": "bulk-test"})

@@ -52,7 +52,7 @@ def _result_href(job: dict) -> str:
     from engine.kinds import KINDS
 
     kind = KINDS.get(job.get("kind") or "transfer") or KINDS["transfer"]
-    return f"{kind.page}?run={job['name']}" if kind.name in ("transfer", "morphology") else kind.page
+    return f"{kind.page}?run={job['name']}" if kind.name in ("transfer", "morphology", "integration") else kind.page
 
 
 UPLOAD_OUTPUTS = ("..train-upload-status.children",)  # the one callback whose body may carry a file

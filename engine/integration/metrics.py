@@ -1,0 +1,47 @@
+"""How well an embedding of cell lines from several studies clusters by tissue and not by study, measured on
+the held-out lines: silhouette, Calinski-Harabasz and Davies-Bouldin on tissue, silhouette on study (lower is
+better), same-line retrieval across studies, and cross-study tissue 1-NN accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# which way is better, for tables and goals
+HIGHER_IS_BETTER = {"tissue_silhouette": True, "study_silhouette": False, "calinski_harabasz": True,
+                    "davies_bouldin": False, "same_line_top1": True, "cross_study_tissue_1nn": True}
+
+
+def _nearest_other_study(Z: np.ndarray, study: np.ndarray, line: np.ndarray, *, exclude_same_line: bool) -> np.ndarray:
+    """For each row, the index of its nearest (Euclidean) row from another study (-1 if none)."""
+    from sklearn.metrics import pairwise_distances
+
+    D = pairwise_distances(Z)
+    D[study[:, None] == study[None, :]] = np.inf
+    if exclude_same_line:
+        D[line[:, None] == line[None, :]] = np.inf
+    out = D.argmin(1)
+    out[~np.isfinite(D.min(1))] = -1
+    return out
+
+
+def integration_metrics(Z: np.ndarray, obs: pd.DataFrame) -> dict[str, float]:
+    """Every metric of :data:`HIGHER_IS_BETTER` for embedding ``Z`` of the rows of ``obs`` (``study``,
+    ``tissue``, ``line``). Tissues with a single row are left out of the cluster scores."""
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+    Z = np.nan_to_num(np.asarray(Z, np.float64))
+    tissue, study, line = (obs[c].astype(str).to_numpy() for c in ("tissue", "study", "line"))
+    counts = pd.Series(tissue).value_counts()
+    keep = np.isin(tissue, counts.index[counts >= 2])
+    out = {"tissue_silhouette": float(silhouette_score(Z[keep], tissue[keep])),
+           "study_silhouette": float(silhouette_score(Z, study)) if len(set(study)) > 1 else float("nan"),
+           "calinski_harabasz": float(calinski_harabasz_score(Z[keep], tissue[keep])),
+           "davies_bouldin": float(davies_bouldin_score(Z[keep], tissue[keep]))}
+    paired = pd.Series(line).map(pd.Series(study).groupby(line).nunique()).to_numpy() > 1
+    nn = _nearest_other_study(Z, study, line, exclude_same_line=False)
+    out["same_line_top1"] = float((line[nn[paired]] == line[paired]).mean()) if paired.any() else float("nan")
+    nn = _nearest_other_study(Z, study, line, exclude_same_line=True)
+    ok = nn >= 0
+    out["cross_study_tissue_1nn"] = float((tissue[nn[ok]] == tissue[ok]).mean()) if ok.any() else float("nan")
+    return out

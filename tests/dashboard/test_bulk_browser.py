@@ -1,0 +1,38 @@
+"""The Bulk sources page in headless Chromium on a real GDSC + CCLE integration result."""
+
+import shutil
+
+import pytest
+
+TIMEOUT = 30
+
+
+@pytest.fixture
+def bulk_app(integration_run, tmp_path):
+    from dashboard.app import create_app
+
+    results = tmp_path / "precomputed"
+    (results / "integration").mkdir(parents=True)
+    shutil.copy(integration_run, results / "integration" / integration_run.name)
+    return create_app({"RESULTS_DIR": str(results), "CACHE_DIR": str(tmp_path / "cache"),
+                       "DB_PATH": str(tmp_path / "db.sqlite"), "UPLOAD_DIR": str(tmp_path / "up")})
+
+
+def test_bulk_page_001_methods_side_by_side_and_a_line_highlighted_in_every_study(dash_duo, bulk_app):
+    dash_duo.start_server(bulk_app)
+    dash_duo.find_element("a[href='/bulk']").click()
+    dash_duo.wait_for_contains_text("#bulk-metrics", "ComBat", timeout=TIMEOUT)
+    for method in ("raw concatenation", "Harmony", "center-loss autoencoder", "goal"):
+        assert method in dash_duo.text("#bulk-metrics")
+    dash_duo.wait_for_contains_text("#bulk-notes", "Permutation control", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#bulk-umap-study .legend", "ccle", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#bulk-umap-tissue .legend", "lung", timeout=TIMEOUT)
+    dash_duo.select_dcc_dropdown("#bulk-method", value="ComBat")
+    dash_duo.wait_for_contains_text("#bulk-umap-study .gtitle", "ComBat", timeout=TIMEOUT)
+    dash_duo.find_element("#bulk-line").click()
+    dash_duo.find_element("input.dash-dropdown-search").send_keys("A375")
+    options = dash_duo.wait_until(lambda: [o for o in dash_duo.find_elements(".dash-dropdown-option")
+                                           if o.text.startswith("A375 ")], timeout=TIMEOUT)
+    options[0].click()
+    dash_duo.wait_for_contains_text("#bulk-umap-tissue .gtitle", "2 rows of the picked line", timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []
