@@ -82,3 +82,23 @@ def test_integration_005_real_gdsc_ccle_run_scores_every_method_on_held_out_line
     assert float(m["permuted_labels"]["tissue_silhouette"]["mean"]) <= m["per_study_zscore"]["tissue_silhouette"] + 0.01
     assert a.obsm["X_center_loss"].shape == (a.n_obs, 8) and "X_umap_harmony" in a.obsm
     assert "harmonypy" in a.uns["provenance"]["versions"]
+
+
+def test_integration_006_cli_takes_several_sources_and_refuses_one(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    genes = [f"g{i}" for i in range(30)]
+    a = _source(tmp_path, "s1", genes=genes, lines=list("abcdefgh"))
+    b = _source(tmp_path, "s2", genes=genes, lines=list("abcdefgh"), seed=1)
+    done = subprocess.run([sys.executable, "-m", "engine", "integration", "--sources", a, b, "--epochs", "5",
+                           "--n-folds", "2", "--seeds", "1", "--no-permutation-control", "--out", str(tmp_path), "-q"],
+                          capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr
+    result = ad.read_h5ad(done.stdout.strip().splitlines()[-1])
+    assert set(result.obs["study"]) == {"s1", "s2"} and "permuted_labels" not in result.uns["metrics"]
+    one = subprocess.run([sys.executable, "-m", "engine", "integration", "--sources", a, "--out", str(tmp_path)],
+                         capture_output=True, text=True, cwd=root)
+    assert one.returncode == 2 and "at least two" in one.stderr and "Traceback" not in one.stderr
