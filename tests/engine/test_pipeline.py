@@ -105,3 +105,27 @@ def test_file_inputs_are_recorded_with_checksum_and_the_result_reads_back(tmp_pa
     a = ad.read_h5ad(out)
     rec = a.uns["provenance"]["data_checksums"]["file:cells.h5ad"]
     assert rec["path"] == str(path) and len(rec["sha256"]) == 64
+
+
+def test_single_cell_labels_never_reach_training(tmp_path):
+    """The cells' labels are for evaluation only: shuffling them changes the metrics, never a score."""
+    from engine.data import read_single_cell
+    from engine.pipeline import RunConfig, run
+    from engine.train import TrainConfig
+
+    cells = read_single_cell("scad_plx4720")
+    cells.uns.pop("cache_key", None)
+    shuffled = cells.copy()
+    shuffled.obs["label"] = np.random.default_rng(0).permutation(cells.obs["label"].to_numpy())
+    scores, aurocs = [], []
+    for name, data in (("true", cells), ("shuffled", shuffled)):
+        path = tmp_path / f"{name}.h5ad"
+        obs = data.obs[["label"]].rename(columns={"label": "response"})
+        ad.AnnData(data.X, obs=obs, var=data.var[[]]).write_h5ad(path)
+        cfg = RunConfig(drug="PLX-4720", sc=str(path), seeds=1, out=str(tmp_path / name), save_models=False,
+                        train=TrainConfig(pretrain_epochs=10, patience=3, transfer_epochs=3))
+        result = ad.read_h5ad(run(cfg))
+        scores.append(result.obs[["sensitivity_score", "sensitivity_score_pretransfer", "logreg_score"]].to_numpy())
+        aurocs.append(result.uns["metrics"]["transfer"]["auroc"]["mean"])
+    np.testing.assert_array_equal(scores[0], scores[1])
+    assert aurocs[0] != aurocs[1]  # the labels did change, and only the evaluation saw it
