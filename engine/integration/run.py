@@ -38,10 +38,11 @@ def _checksums(sources) -> dict:
     return out
 
 
-def _summary(values: list[float]) -> dict:
+def _summary(values: list[float], *, higher_is_better: bool) -> dict:
+    """mean, sd, the worst seed (the lowest, or the highest where lower is better) and every seed."""
     a = np.asarray(values, float)
-    return {"mean": float(a.mean()), "sd": float(a.std()), "worst": float(a.min() if len(a) else np.nan),
-            "per_seed": a.tolist()}
+    worst = (a.min() if higher_is_better else a.max()) if len(a) else np.nan
+    return {"mean": float(a.mean()), "sd": float(a.std()), "worst": float(worst), "per_seed": a.tolist()}
 
 
 def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | None = None,
@@ -96,7 +97,8 @@ def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | Non
                     fold_metrics.append(integration_metrics(embed(model, X[held], device), obs[held]))
                 runs[variant].append({k: float(np.mean([f[k] for f in fold_metrics])) for k in HIGHER_IS_BETTER})
     for variant, rows in runs.items():
-        metrics[variant] = {k: _summary([r[k] for r in rows]) for k in HIGHER_IS_BETTER}
+        metrics[variant] = {k: _summary([r[k] for r in rows], higher_is_better=better)
+                            for k, better in HIGHER_IS_BETTER.items()}
 
     say("display", 0.85, "a display model on every line, and UMAPs")
     with timer.stage("display"):
