@@ -44,6 +44,13 @@ class KindResults:
             out.append(name)
         return out
 
+    def open_for(self, user: str, name) -> ad.AnnData | None:
+        """The result called ``name`` if ``user`` may open it, else None (unknown, private or unreadable)."""
+        try:
+            return self.open(name) if name in self.names(user) else None
+        except FileNotFoundError:
+            return None
+
     def open(self, name: str) -> ad.AnnData:
         """The result called ``name``; anything that is not a plain result name is refused."""
         if not isinstance(name, str) or not _NAME.match(name):

@@ -136,13 +136,7 @@ class RunConfig:
         """Check every setting (and that ``out`` is a writable folder) before any data are read."""
         _check(self)
         self.train.validate()
-        if not VISIBILITY_PATTERN.match(str(self.visibility)):
-            raise DataError(f"visibility {self.visibility!r}: use private, everyone or users:NAME,NAME")
-        if self.name is not None and not NAME_PATTERN.match(str(self.name)):
-            raise DataError(f"run name {self.name!r}: use letters, digits, '.', '_' and '-' only (at most 80), "
-                            "no folders")
-        if check_out:
-            writable_folder(self.out)
+        check_run_fields(self, check_out=check_out)
         return self
 
     def to_dict(self) -> dict:
@@ -157,6 +151,19 @@ class RunConfig:
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 VISIBILITY_PATTERN = re.compile(r"^(private|everyone|users:[A-Za-z0-9_.@-]{1,64}(,[A-Za-z0-9_.@-]{1,64})*)$")
+
+
+def check_run_fields(settings, *, check_out: bool = True) -> None:
+    """What every kind's settings check alike: who may see the result, a plain result name (no folders), and
+    a writable output folder."""
+    visibility = getattr(settings, "visibility", "everyone")
+    if not VISIBILITY_PATTERN.match(str(visibility)):
+        raise DataError(f"visibility {visibility!r}: use private, everyone or users:NAME,NAME")
+    if getattr(settings, "name", None) is not None and not NAME_PATTERN.match(str(settings.name)):
+        raise DataError(f"run name {settings.name!r}: use letters, digits, '.', '_' and '-' only (at most 80), "
+                        "no folders")
+    if check_out:
+        writable_folder(settings.out)
 
 
 def may_see(access: dict | None, user: str) -> bool:

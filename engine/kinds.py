@@ -62,6 +62,21 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
 )}
 
 
+def stage_reporter(progress: Callable[[dict], None] | None, cancel: Callable[[], bool] | None):
+    """``say(stage, fraction, message)`` for a run function: reports progress, and stops the run (raising
+    :class:`engine.train.Cancelled`) when ``cancel()`` says so."""
+    report = progress or (lambda e: None)
+
+    def say(stage: str, fraction: float, message: str) -> None:
+        if cancel is not None and cancel():
+            from .train import Cancelled
+
+            raise Cancelled(f"cancelled at {stage}: {message}")
+        report({"stage": stage, "fraction": fraction, "message": message})
+
+    return say
+
+
 def get_kind(name: str) -> Kind:
     """The kind called ``name``; a plain error naming the known kinds otherwise."""
     if name not in KINDS:

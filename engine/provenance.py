@@ -14,9 +14,10 @@ from pathlib import Path
 PACKAGES = ("torch", "numpy", "scipy", "pandas", "anndata", "scanpy", "scikit-learn", "captum", "umap-learn", "leidenalg")
 
 
-def versions() -> dict[str, str]:
+def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Python, the engine and the packages a run depends on (``PACKAGES`` plus a kind's ``extra`` ones)."""
     out = {"python": sys.version.split()[0], "engine": __import__("engine").__version__}
-    for p in PACKAGES:
+    for p in (*PACKAGES, *extra):
         try:
             out[p] = metadata.version(p)
         except metadata.PackageNotFoundError:

@@ -99,16 +99,15 @@ def qc_result_path(out: str | Path, source: str, name: str | None = None) -> Pat
 
 def run_kind(settings: QCSettings, *, progress=None, cancel=None) -> Path:
     """The ``qc`` kind's run: :func:`run_qc`, then one atomic write with provenance; returns the path."""
+    from .kinds import stage_reporter
     from .results import write_atomic
-    from .train import Cancelled
 
     settings.validate()
     report = progress or (lambda e: None)
+    reporter = stage_reporter(progress, cancel)
 
     def say(fraction, message):
-        if cancel is not None and cancel():
-            raise Cancelled(f"cancelled at: {message}")
-        report({"stage": "qc", "fraction": fraction, "message": message})
+        reporter("qc", fraction, message)
 
     started = provenance.utc_now()
     contamination = settings.contamination if settings.contamination == "auto" else float(settings.contamination)

@@ -87,10 +87,7 @@ def page(results: KindResults):
 
 def register(app, registry, cfg: dict, results: KindResults) -> None:
     def opened(name):
-        try:
-            return results.open(name) if name in results.names(current_user()) else None
-        except FileNotFoundError:
-            return None
+        return results.open_for(current_user(), name)
 
     register_launch(app, registry, cfg, prefix="bulk-launch", kind="integration", names=RUN_FIELDS,
                     result_href=lambda name: f"/bulk?run={name}")

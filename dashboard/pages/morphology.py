@@ -150,10 +150,7 @@ def register(app, registry, cfg: dict, morph: KindResults, imgqc: KindResults) -
     decisions = imgqc.folder / "decisions"
 
     def opened(store, name):
-        try:
-            return store.open(name) if name in store.names(current_user()) else None
-        except FileNotFoundError:
-            return None
+        return store.open_for(current_user(), name)
 
     register_launch(app, registry, cfg, prefix="morph-launch", kind="morphology", names=MORPH_FIELDS,
                     result_href=lambda name: f"/morphology?run={name}")

@@ -20,6 +20,7 @@ from .. import provenance
 from ..data import catalog
 from ..data.errors import DataError
 from ..data.install import checksums
+from ..kinds import stage_reporter
 from ..results import h5_safe, write_atomic
 from .images import dtype_max, list_images, read_image, thumbnail, tiles
 from .metrics import METRICS, image_metrics
@@ -73,15 +74,13 @@ def run(settings: ImageQCSettings, *, progress: Callable[[dict], None] | None = 
         cancel: Callable[[], bool] | None = None) -> Path:
     """Measure, score with the isolation forest, write the result; returns its path."""
     from ..tools.qc import isolation_forest
-    from ..train import Cancelled
 
     settings.validate()
     report = progress or (lambda e: None)
+    reporter = stage_reporter(progress, cancel)
 
     def say(fraction: float, message: str) -> None:
-        if cancel is not None and cancel():
-            raise Cancelled(f"cancelled at: {message}")
-        report({"stage": "image_qc", "fraction": fraction, "message": message})
+        reporter("image_qc", fraction, message)
 
     started = provenance.utc_now()
     say(0.0, f"reading {settings.source}")
@@ -100,19 +99,7 @@ def run(settings: ImageQCSettings, *, progress: Callable[[dict], None] | None = 
     adata.uns["run_id"] = name
     adata.uns["settings"] = json.dumps(settings.to_dict())
     adata.uns["provenance"] = h5_safe({"started": started, "finished": provenance.utc_now(),
-                                       "versions": {**provenance.versions(), **_versions()}})
+                                       "versions": provenance.versions(("scikit-image", "tifffile", "imagecodecs"))})
     path = write_atomic(adata, Path(settings.out) / SUBFOLDER / f"{name}.h5ad")
     report({"stage": "done", "fraction": 1.0, "message": str(path), "path": str(path)})
     return path
-
-
-def _versions() -> dict:
-    from importlib import metadata
-
-    out = {}
-    for p in ("scikit-image", "tifffile", "imagecodecs"):
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = "not installed"
-    return out

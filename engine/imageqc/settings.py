@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..config import NAME_PATTERN, _check, _opt, writable_folder
+from ..config import _check, _opt, check_run_fields
 from ..data.errors import DataError
 
 
@@ -33,10 +33,7 @@ class ImageQCSettings:
                 ok = False
             if not ok:
                 raise DataError("contamination: 'auto' or a fraction in (0, 0.5]")
-        if self.name is not None and not NAME_PATTERN.match(str(self.name)):
-            raise DataError(f"result name {self.name!r}: use letters, digits, '.', '_' and '-' only")
-        if check_out:
-            writable_folder(self.out)
+        check_run_fields(self, check_out=check_out)
         return self
 
     def to_dict(self) -> dict:

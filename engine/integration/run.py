@@ -16,7 +16,9 @@ import pandas as pd
 
 from .. import provenance
 from ..data import catalog
+from ..config import _slug
 from ..data.install import checksums
+from ..kinds import stage_reporter
 from ..results import h5_safe, write_atomic
 from .baselines import BASELINES
 from .metrics import HIGHER_IS_BETTER, integration_metrics
@@ -47,17 +49,13 @@ def _summary(values: list[float], *, higher_is_better: bool) -> dict:
 
 def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | None = None,
         cancel: Callable[[], bool] | None = None) -> Path:
-    from ..tools.embedding import neighbors_umap
-    from ..train import Cancelled, resolve_device
+    from ..tools.embedding import umap_coords
+    from ..train import resolve_device
     from .model import embed, fit_center_loss_ae, line_folds, permuted_by_line, tissue_ids
 
     settings.validate()
     report = progress or (lambda e: None)
-
-    def say(stage: str, fraction: float, message: str) -> None:
-        if cancel is not None and cancel():
-            raise Cancelled(f"cancelled at {stage}")
-        report({"stage": stage, "fraction": fraction, "message": message})
+    say = stage_reporter(progress, cancel)
 
     timer = provenance.StageTimer()
     started = provenance.utc_now()
@@ -104,12 +102,8 @@ def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | Non
     with timer.stage("display"):
         final = fit_center_loss_ae(X, tissue, settings=settings, seed=0, device=device, cancel=cancel)
         embeddings["center_loss"] = embed(final, X, device)
-        import anndata as ad
-
         for name, Z in embeddings.items():
-            tmp = ad.AnnData(np.zeros((len(Z), 1), np.float32), obsm={"rep": np.nan_to_num(Z)})
-            neighbors_umap(tmp, use_rep="rep", seed=0)
-            adata.obsm[f"X_umap_{name}"] = tmp.obsm["X_umap"]
+            adata.obsm[f"X_umap_{name}"] = umap_coords(Z, seed=0)
         adata.obsm["X_center_loss"] = embeddings["center_loss"].astype(np.float32)
         adata.obsm["X_harmony"] = embeddings["harmony"]
         adata.layers["combat"] = embeddings["combat"]
@@ -132,27 +126,9 @@ def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | Non
     adata.uns["access"] = {"owner": settings.owner, "visibility": settings.visibility}
     adata.uns["provenance"] = h5_safe({
         "started": started, "finished": provenance.utc_now(), "argv": " ".join(sys.argv), "seeds": seeds,
-        "versions": {**provenance.versions(), **_versions()}, "device": provenance.device_info(device),
+        "versions": provenance.versions(("harmonypy",)), "device": provenance.device_info(device),
         "data_checksums": _checksums(settings.sources), "seconds_per_stage": dict(timer.seconds)})
     say("write", 0.98, "writing the result")
     path = write_atomic(adata, Path(settings.out) / SUBFOLDER / f"{name}.h5ad")
     report({"stage": "done", "fraction": 1.0, "message": str(path), "path": str(path)})
     return path
-
-
-def _versions() -> dict:
-    from importlib import metadata
-
-    out = {}
-    for p in ("harmonypy",):
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = "not installed"
-    return out
-
-
-def _slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9]+", "-", Path(str(text)).stem).strip("-")[:20] or "source"

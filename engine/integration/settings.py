@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..config import NAME_PATTERN, VISIBILITY_PATTERN, _check, _opt, writable_folder
+from ..config import _check, _opt, check_run_fields
 from ..data.errors import DataError
 
 ACTIVATIONS = ("selu", "relu")
@@ -41,12 +41,7 @@ class IntegrationSettings:
         if len(set(self.sources)) < 2:
             raise DataError("Choose at least two bulk sources")
         _check(self)
-        if not VISIBILITY_PATTERN.match(str(self.visibility)):
-            raise DataError(f"visibility {self.visibility!r}: use private, everyone or users:NAME,NAME")
-        if self.name is not None and not NAME_PATTERN.match(str(self.name)):
-            raise DataError(f"result name {self.name!r}: use letters, digits, '.', '_' and '-' only")
-        if check_out:
-            writable_folder(self.out)
+        check_run_fields(self, check_out=check_out)
         return self
 
     def to_dict(self) -> dict:

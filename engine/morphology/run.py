@@ -18,7 +18,9 @@ import pandas as pd
 from .. import provenance
 from ..data import catalog
 from ..data.errors import DataError
+from ..config import _slug
 from ..data.install import checksums
+from ..kinds import stage_reporter
 from ..results import h5_safe, write_atomic
 from .channels import channel_ranking, effect_sizes, group_ranking
 from .evaluate import (classification_report, moa_average_precision, moa_map, nearest_moa,
@@ -63,17 +65,13 @@ def _baseline(name: str, T: np.ndarray, info: pd.DataFrame, *, null_size: int) -
 def run(settings: MorphologySettings, *, progress: Callable[[dict], None] | None = None,
         cancel: Callable[[], bool] | None = None) -> Path:
     """Read, normalise, select, evaluate the baselines and the learned model, write the result; its path."""
-    from ..train import Cancelled, resolve_device
-    from ..tools.embedding import neighbors_umap
+    from ..train import resolve_device
+    from ..tools.embedding import umap_coords
     from .model import leave_compound_out, treatment_matrix, tvn
 
     settings.validate()
     report = progress or (lambda e: None)
-
-    def say(stage: str, fraction: float, message: str) -> None:
-        if cancel is not None and cancel():
-            raise Cancelled(f"cancelled at {stage}")
-        report({"stage": stage, "fraction": fraction, "message": message})
+    say = stage_reporter(progress, cancel)
 
     timer = provenance.StageTimer()
     started = provenance.utc_now()
@@ -155,9 +153,7 @@ def run(settings: MorphologySettings, *, progress: Callable[[dict], None] | None
             channels, groups = channel_ranking(d), group_ranking(d)
         result = ad.AnnData(T.astype(np.float32), obs=info.copy(), var=feature_annotation(features))
         result.obsm["X_tvn"] = T_tvn.astype(np.float32)
-        tmp = ad.AnnData(np.zeros((len(info), 1), np.float32), obsm={"rep": T_tvn})
-        neighbors_umap(tmp, use_rep="rep", seed=0, n_neighbors=10)
-        result.obsm["X_umap"] = tmp.obsm["X_umap"]
+        result.obsm["X_umap"] = umap_coords(T_tvn, seed=0, n_neighbors=10)
 
     result.obs = result.obs.rename(columns={"Metadata_Compound": "compound", "Metadata_Concentration": "concentration",
                                             "Metadata_Batch": "batch", "Metadata_moa": "moa"})
@@ -204,27 +200,9 @@ def run(settings: MorphologySettings, *, progress: Callable[[dict], None] | None
         "image_qc_exclusion": excluded or "", "activity_skipped": "" if activity is not None else activity_skipped})
     result.uns["provenance"] = h5_safe({
         "started": started, "finished": provenance.utc_now(), "argv": " ".join(sys.argv),
-        "versions": {**provenance.versions(), **_versions()}, "device": provenance.device_info(device),
+        "versions": provenance.versions(("pycytominer", "copairs")), "device": provenance.device_info(device),
         "data_checksums": _checksums(settings.source), "seconds_per_stage": dict(timer.seconds)})
     say("write", 0.98, "writing the result")
     path = write_atomic(result, Path(settings.out) / SUBFOLDER / f"{name}.h5ad")
     report({"stage": "done", "fraction": 1.0, "message": str(path), "path": str(path)})
     return path
-
-
-def _versions() -> dict:
-    from importlib import metadata
-
-    out = {}
-    for p in ("pycytominer", "copairs"):
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = "not installed"
-    return out
-
-
-def _slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9]+", "-", Path(str(text)).stem if "/" in str(text) else str(text)).strip("-")[:40] or "profiles"
