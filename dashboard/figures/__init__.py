@@ -1,5 +1,6 @@
 """Pure figure builders: data in, ``go.Figure`` out, inputs validated; tested without a browser."""
 
+from .colours import LABEL_COLOURS, RESISTANT, SCORE_SCALE, SENSITIVE
 from .classification import OUTCOMES, confusion_counts, confusion_figure, outcome_classes
 from .deg import deg_scatter, null_histogram
 from ._validate import message_figure
@@ -7,5 +8,5 @@ from .embedding import embedding_figure
 from .qc import metric_histograms, outlier_histogram
 from .scores import score_distributions, score_scatter
 
-__all__ = ["OUTCOMES", "confusion_counts", "confusion_figure", "deg_scatter", "embedding_figure", "message_figure",
+__all__ = ["LABEL_COLOURS", "RESISTANT", "SCORE_SCALE", "SENSITIVE", "OUTCOMES", "confusion_counts", "confusion_figure", "deg_scatter", "embedding_figure", "message_figure",
            "metric_histograms", "null_histogram", "outcome_classes", "outlier_histogram", "score_distributions", "score_scatter"]

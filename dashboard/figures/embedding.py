@@ -13,12 +13,12 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from ._validate import as_coords, as_mask, same_length
+from .colours import LABEL_COLOURS, SCORE_SCALE
 from .qc import STATUS_COLOURS
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#7b4173", "#3182bd")
-NAMED_COLOURS = {"sensitive": "#2166ac", "resistant": "#b2182b", "TP": "#2166ac", "TN": "#b2182b",
-                 "FP": "#f4a582", "FN": "#92c5de", "unknown": "#bbbbbb", **STATUS_COLOURS}
+NAMED_COLOURS = {**LABEL_COLOURS, **STATUS_COLOURS}
 # Above this many points a continuous colour is drawn as COLOUR_LEVELS traces of one colour each: plotly.js
 # parses a per-point colour array point by point (about 0.6 s for 100k points in a browser without a GPU), while
 # 64 levels are more than the eye separates on a colour scale. Hover then shows the level's range.
@@ -62,7 +62,7 @@ def _colour_bar(color_label: str) -> dict:
     return {"title": {"text": color_label}, "thickness": 12}
 
 
-def _continuous(c, v, *, mask, ids, colorscale: str, cmin, cmax, color_label: str) -> list[dict]:
+def _continuous(c, v, *, mask, ids, colorscale, cmin, cmax, color_label: str) -> list[dict]:
     if len(v) <= EXACT_COLOUR_MAX:
         marker_colour = {"color": v, "colorscale": colorscale, "cmin": cmin, "cmax": cmax,
                          "colorbar": _colour_bar(color_label)}
@@ -104,7 +104,7 @@ def embedding_layout(*, title: str, uirevision, height: int) -> dict:
 
 
 def embedding_figure(coords, values, *, categorical: bool, selected=None, title: str = "",
-                     color_label: str = "", uirevision=None, colorscale: str = "RdBu",
+                     color_label: str = "", uirevision=None, colorscale=SCORE_SCALE,
                      cmin: float | None = None, cmax: float | None = None, customdata=None) -> go.Figure:
     """WebGL scatter of ``coords`` (n x 2) coloured by ``values`` (n).
 

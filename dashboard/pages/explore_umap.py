@@ -21,7 +21,7 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     if coords is None:
         return fig.message_figure("No UMAP in this file (obsm['X_umap'] missing)")
     d = run.display_index
-    kw = {"categorical": False, "colorscale": "RdBu", "cmin": 0.0, "cmax": 1.0}
+    kw = {"categorical": False, "colorscale": fig.SCORE_SCALE, "cmin": 0.0, "cmax": 1.0}
     if color_by == "gene":
         if not gene:
             return fig.message_figure("Pick a gene in the search box to colour by its expression")

@@ -125,3 +125,22 @@ def test_run_labels_carry_name_metric_and_seed_count():
     assert option["label"] == "my-plx-run · PLX-4720 · scad_plx4720 · 2026-12-02 07:00 · 1 seed · AUROC 0.89"
     assert seed_summary({"mean": 0.9, "sd": 0.0}, 1) == "0.900"
     assert seed_summary({"mean": 0.9, "sd": 0.05}, 5) == "0.900 ± 0.050"
+
+
+def test_score_scale_means_the_same_on_small_and_large_runs():
+    """One colour per label: score 1 is drawn in the sensitive colour whether plotly.js applies the scale (small
+    runs) or the app samples it (large runs); a named "RdBu" meant opposite things in the two."""
+    from plotly.colors import hex_to_rgb
+
+    from dashboard.figures import SCORE_SCALE, SENSITIVE, RESISTANT, embedding_figure
+    from dashboard.figures.embedding import EXACT_COLOUR_MAX
+
+    assert SCORE_SCALE[0][1] == RESISTANT and SCORE_SCALE[-1][1] == SENSITIVE
+    small = embedding_figure(np.random.rand(10, 2), np.linspace(0, 1, 10), categorical=False, cmin=0, cmax=1)
+    assert small.data[0].marker.colorscale[-1][1] in (SENSITIVE, "rgb(33,102,172)")
+    n = EXACT_COLOUR_MAX + 10
+    large = embedding_figure(np.random.rand(n, 2), np.linspace(0, 1, n), categorical=False, cmin=0, cmax=1)
+    top = [t for t in large.data if t.marker.color is not None and isinstance(t.marker.color, str)][-1].marker.color
+    r, g, b = hex_to_rgb(SENSITIVE)
+    got = [int(float(x)) for x in top[top.index("(") + 1:-1].split(",")]
+    assert max(abs(a - b_) for a, b_ in zip(got, (r, g, b))) < 12  # the top level is (nearly) the sensitive blue
