@@ -20,7 +20,7 @@ from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
 from .explore_layout import layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
-from .explore_umap import umap_figure
+from .explore_umap import predicted_labels, umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -172,11 +172,12 @@ def register(app, store, cache) -> None:
         return sel.save(cache, session, run.path, raw["source"], mask)
 
     @app.callback(Output("umap", "figure"), Input("run-picker", "value"), Input("color-by", "value"),
-                  Input("gene", "value"), Input("selection", "data"), State("session-id", "data"),
-                  prevent_initial_call=True)  # the layout holds the first figure
-    def umap(path, color_by, gene, selection, session):
+                  Input("gene", "value"), Input("selection", "data"), Input("threshold", "value"),
+                  State("session-id", "data"), prevent_initial_call=True)  # the layout holds the first figure
+    def umap(path, color_by, gene, selection, threshold, session):
         run = open_run(path)
-        return umap_figure(run, color_by=color_by, gene=gene, mask=current_mask(run, session, selection))
+        return umap_figure(run, color_by=color_by, gene=gene, mask=current_mask(run, session, selection),
+                           threshold=threshold)
 
     # Runs in the browser: the other panels get the run only once the main UMAP has been drawn, so that on a
     # first view the UMAP does not share the browser's (and the server's) time with six more figures.
@@ -226,18 +227,19 @@ def register(app, store, cache) -> None:
         return umap_fig, fig.confusion_figure(fig.confusion_counts(within), title=title), _table(report)
 
     @app.callback(Output("scores-scatter", "figure"), Output("scores-violin", "figure"),
-                  Input("panels-run", "data"), Input("selection", "data"), State("session-id", "data"))
-    def gene_scores(path, selection, session):
+                  Input("panels-run", "data"), Input("selection", "data"), Input("threshold", "value"),
+                  State("session-id", "data"))
+    def gene_scores(path, selection, threshold, session):
         run = open_run(path)
         s, r = run.obs("sensitive_score_predicted"), run.obs("resistant_score_predicted")
         if s is None or r is None:
             msg = fig.message_figure("No signature scores in this file (run `python -m engine analyse` on it)")
             return msg, msg
         mask = current_mask(run, session, selection)
-        groups = np.asarray(run.obs("predicted")).astype(str)
+        groups = predicted_labels(run, threshold)
         d = run.secondary_index
-        scatter = fig.score_scatter(s[d], r[d], groups[d], selected=None if mask is None else mask[d],
-                                    uirevision=path, title="Signature scores per cell (colour: predicted)")
+        scatter = fig.score_scatter(s[d], r[d], groups[d], selected=None if mask is None else mask[d], uirevision=path,
+                                    title=f"Signature scores per cell (colour: predicted at {float(threshold or 0.5):.2f})")
         keep = np.ones(run.n, bool) if mask is None else mask
         values = {"sensitive score": {}, "resistant score": {}}
         rng = np.random.default_rng(0)

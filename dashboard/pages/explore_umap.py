@@ -15,8 +15,20 @@ COLOR_BY = [{"label": "sensitivity score", "value": "sensitivity_score"},
             {"label": "gene expression", "value": "gene"}]
 
 
-def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None):
-    """The UMAP of ``run`` (a ``RunData``) coloured by ``color_by``; ``mask`` (all cells) highlights a selection."""
+def predicted_labels(run, threshold: float | None) -> np.ndarray | None:
+    """'sensitive' where the shown score is at or above ``threshold`` (the page's one threshold; the run's own
+    when None), else 'resistant': every panel that shows a predicted label reads it from here."""
+    score = run.obs("sensitivity_score")
+    if score is None:
+        return None
+    t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
+    return np.where(np.asarray(score) >= t, "sensitive", "resistant")
+
+
+def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None,
+                threshold: float | None = None):
+    """The UMAP of ``run`` (a ``RunData``) coloured by ``color_by``; ``mask`` (all cells) highlights a selection;
+    predicted labels follow ``threshold``."""
     coords = run.obsm("X_umap")
     if coords is None:
         return fig.message_figure("No UMAP in this file (obsm['X_umap'] missing)")
@@ -34,7 +46,10 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     elif color_by == "seed_agreement":
         values, label = run.obs("seed_agreement"), "share of seeds agreeing"
         kw = {"categorical": False, "colorscale": "Viridis", "cmin": 0.5, "cmax": 1.0}
-    elif color_by in ("predicted", "leiden"):
+    elif color_by == "predicted":
+        t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
+        values, label, kw = predicted_labels(run, t), f"predicted label at threshold {t:.2f}", {"categorical": True}
+    elif color_by == "leiden":
         values, label, kw = run.obs(color_by), color_by, {"categorical": True}
     else:
         values, label = run.obs("sensitivity_score"), "sensitivity score"

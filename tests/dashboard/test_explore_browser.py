@@ -66,8 +66,11 @@ def test_explore_003_gene_search_recolours_umap(dash_duo, explore_app):
     assert dash_duo.get_logs() == []
 
 
-def test_explore_004_threshold_slider_changes_confusion_matrix(dash_duo, explore_app):
+def test_explore_004_threshold_slider_changes_every_label_bearing_panel(dash_duo, explore_app):
     _start(dash_duo, explore_app)
+    dash_duo.select_dcc_dropdown("#color-by", value="predicted label")
+    dash_duo.wait_for_contains_text("#umap .gtitle", "predicted label at threshold 0.50", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#scores-scatter .gtitle", "predicted at 0.50", timeout=TIMEOUT)
     before = _confusion_text(dash_duo)
     thumb = dash_duo.find_element("#threshold [role=slider]")
     thumb.click()
@@ -76,6 +79,9 @@ def test_explore_004_threshold_slider_changes_confusion_matrix(dash_duo, explore
     dash_duo.wait_for_contains_text("#mis-umap .gtitle", "threshold 0.90", timeout=TIMEOUT)
     dash_duo.wait_for_text_to_equal("#confusion .gtitle", "Confusion matrix", timeout=TIMEOUT)
     assert _confusion_text(dash_duo) != before
+    # the predicted-label UMAP and the signature panel obey the same threshold
+    dash_duo.wait_for_contains_text("#umap .gtitle", "predicted label at threshold 0.90", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#scores-scatter .gtitle", "predicted at 0.90", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
 
 
