@@ -20,7 +20,7 @@ from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
 from .explore_layout import layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
-from .explore_umap import predicted_labels, umap_figure
+from .explore_umap import cluster_table, predicted_labels, umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -154,6 +154,24 @@ def register(app, store, cache) -> None:
         prevent_initial_call=True,
     )
 
+    # a row of the cluster table selects that cluster's cells
+    app.clientside_callback(
+        """
+        function(rows) {
+            if (!rows || !rows.length) { return dash_clientside.no_update; }
+            return {source: 'cluster', cluster: String(rows[0].cluster)};
+        }
+        """,
+        Output("raw-selection", "data", allow_duplicate=True), Input("cluster-table", "selectedRows"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(Output("cluster-table", "rowData"), Output("cluster-table", "columnDefs"),
+                  Input("panels-run", "data"), Input("threshold", "value"))
+    def clusters(path, threshold):
+        table = cluster_table(open_run(path), threshold)
+        return grid_rows(table), grid_columns(table.columns)
+
     # the DEG list on show, in a store that exists before the linked panels are mounted
     app.clientside_callback("function(v) { return v; }", Output("deg-list-shown", "data"), Input("deg-list", "value"))
 
@@ -164,6 +182,11 @@ def register(app, store, cache) -> None:
         if ctx.triggered_id != "raw-selection" or not raw:
             return None  # the clear button, a new run, or the first load
         run = open_run(path)
+        if raw.get("source") == "cluster":
+            leiden = run.obs("leiden")
+            if leiden is None:
+                raise PreventUpdate
+            return sel.save(cache, session, run.path, "cluster", np.asarray(leiden).astype(str) == str(raw.get("cluster")))
         xy = xy_for(run, raw["source"], deg_list)
         drawn = run.display_index if raw["source"] == "umap" else run.secondary_index
         mask = None if xy is None else sel.mask_from_selected_data(raw, xy, drawn=drawn)

@@ -125,6 +125,8 @@ def linked_panels() -> tuple[list, list]:
         data_grid("attr-table", page_size=12, filterable=True, row_id="gene"),
     ]
     below = [
+        dbc.Row([_card("Clusters: which are sensitive (click a row to select its cells)",
+                       data_grid("cluster-table", selectable=True, row_id="cluster"), width=12)], className="g-3 mt-1"),
         dbc.Row([_card("Gene-signature scores", dbc.Row([dbc.Col(_graph("scores-scatter"), width=6),
                                                          dbc.Col(_graph("scores-violin"), width=6)]), width=12)],
                 className="g-3 mt-1"),

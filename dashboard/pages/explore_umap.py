@@ -4,6 +4,7 @@ draws it without waiting for a callback) and by the callback that recolours it."
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .. import figures as fig
 
@@ -23,6 +24,26 @@ def predicted_labels(run, threshold: float | None) -> np.ndarray | None:
         return None
     t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
     return np.where(np.asarray(score) >= t, "sensitive", "resistant")
+
+
+def cluster_table(run, threshold: float | None) -> pd.DataFrame:
+    """Per Leiden cluster: cells, mean score, share predicted sensitive at ``threshold`` and, where the cells
+    have labels, the share truly sensitive and the accuracy; most sensitive first."""
+    leiden, score = run.obs("leiden"), run.obs("sensitivity_score")
+    if leiden is None or score is None:
+        return pd.DataFrame()
+    df = pd.DataFrame({"cluster": np.asarray(leiden).astype(str), "score": np.asarray(score, float),
+                       "predicted": predicted_labels(run, threshold) == "sensitive"})
+    g = df.groupby("cluster")
+    out = pd.DataFrame({"cells": g.size(), "mean_score": g["score"].mean(),
+                        "predicted_sensitive": g["predicted"].mean()})
+    if run.labels is not None and np.isfinite(run.labels).any():
+        df["label"] = run.labels
+        known = df.dropna(subset=["label"])
+        kg = known.groupby("cluster")
+        out["truly_sensitive"] = kg["label"].mean()
+        out["accuracy"] = (known["predicted"] == (known["label"] == 1)).groupby(known["cluster"]).mean()
+    return out.sort_values("mean_score", ascending=False).round(3).reset_index()
 
 
 def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None,
@@ -55,5 +76,10 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
         values, label = run.obs("sensitivity_score"), "sensitivity score"
     if values is None:
         return fig.message_figure(f"obs['{color_by}'] is missing from this file")
-    return fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
-                                color_label=label, uirevision=run.path, title=f"UMAP: {label}", **kw)
+    out = fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
+                               color_label=label, uirevision=run.path, title=f"UMAP: {label}", **kw)
+    if color_by == "leiden":  # each cluster's name at its centre
+        centres = pd.DataFrame(coords, columns=["x", "y"]).groupby(np.asarray(values).astype(str)).median()
+        out.add_scatter(x=centres["x"], y=centres["y"], text=list(centres.index), mode="text", showlegend=False,
+                        hoverinfo="skip", textfont={"size": 13, "color": "black"})
+    return out

@@ -136,3 +136,19 @@ def test_explore_009_colour_by_seed_agreement_shows_uncertain_cells(dash_duo, ex
     dash_duo.select_dcc_dropdown("#color-by", value="seed agreement (uncertain cells)")
     dash_duo.wait_for_contains_text("#umap .gtitle", "share of seeds agreeing", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
+
+
+def test_explore_008_cluster_table_answers_which_clusters_are_sensitive_and_selects_them(dash_duo, explore_app):
+    _start(dash_duo, explore_app)
+    dash_duo.wait_for_contains_text("#cluster-table", "predicted sensitive", timeout=TIMEOUT)
+    rows = dash_duo.prop("cluster-table", "rowData")
+    assert rows and {"cells", "mean_score", "predicted_sensitive", "accuracy"} <= set(rows[0])
+    assert [r["mean_score"] for r in rows] == sorted((r["mean_score"] for r in rows), reverse=True)
+    first = rows[0]
+    dash_duo.find_element("#cluster-table .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
+    dash_duo.wait_for_text_to_equal("#selection-info", f"{first['cells']:,} of {sum(r['cells'] for r in rows):,} cells",
+                                    timeout=TIMEOUT)
+    dash_duo.select_dcc_dropdown("#color-by", value="Leiden cluster")
+    dash_duo.wait_until(lambda: any(t.text == str(first["cluster"]) for t in dash_duo.find_elements("#umap .textpoint")),
+                        timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []
