@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, html
 
-from engine.integration.metrics import HIGHER_IS_BETTER
+from engine.integration.metrics import HIGHER_IS_BETTER, LABELS
 
 from ..auth import current_user
 from ..figures import embedding_figure, message_figure
@@ -42,10 +42,10 @@ def notes(adata) -> list:
 
     out = [str(adata.uns["evaluation"]["protocol"]) + "."]
     if "center_loss" in m:
-        unmet = [k.replace("_", " ") for k, g in GOALS.items()
+        unmet = [LABELS[k] for k, g in GOALS.items()
                  if (value("center_loss", k) < g if HIGHER_IS_BETTER[k] else value("center_loss", k) >= g)]
         out.append("Goals not met: " + ", ".join(unmet) + "." if unmet else "All goals met.")
-        behind = [k.replace("_", " ") for k in HIGHER_IS_BETTER if k != "study_silhouette" and any(
+        behind = [LABELS[k] for k in HIGHER_IS_BETTER if k != "study_silhouette" and any(
             (value("center_loss", k) < value(b, k)) if HIGHER_IS_BETTER[k] else (value("center_loss", k) > value(b, k))
             for b in ("combat", "harmony") if b in m)]
         if behind:
@@ -99,7 +99,7 @@ def register(app, registry, cfg: dict, results: KindResults) -> None:
         if adata is None:
             return "No integration result yet: start one below.", [], [], []
         table = metrics_rows(adata)
-        return notes(adata), grid_rows(table), grid_columns(table.columns), line_options(adata)
+        return notes(adata), grid_rows(table), grid_columns(table.columns, labels=LABELS), line_options(adata)
 
     @app.callback(Output("bulk-umap-study", "figure"), Output("bulk-umap-tissue", "figure"), Input("bulk-run", "value"),
                   Input("bulk-method", "value"), Input("bulk-line", "value"))

@@ -23,6 +23,7 @@ from .morphology_layout import COLOUR_BY, IMAGE_QC_FIELDS, MORPH_FIELDS, layout 
 
 CONTINUOUS = {"seed_agreement", "activity_map"}
 GOALS = {"nsc": 0.95, "nscb": 0.80, "map_mean": 0.90, "map_worst_moa": 0.70}
+METRIC_NAMES = {"nsc": "NSC", "nscb": "NSCB", "map_mean": "mean mAP", "map_worst_moa": "worst-MoA mAP"}
 
 
 def _value(v) -> float:
@@ -32,12 +33,14 @@ def _value(v) -> float:
 def notes(adata) -> list:
     """What a reader must know first: preprocessing, hold-out, goals met or not, seeds that disagree."""
     pre, m = adata.uns.get("preprocessing", {}), adata.uns.get("metrics", {})
+    steps = (f"Normalisation and feature selection: {pre.get('normalize', '?')}."
+             if pre.get("normalize") == pre.get("feature_select") else
+             f"Normalisation: {pre.get('normalize', '?')}. Feature selection: {pre.get('feature_select', '?')}.")
     lines = [f"{adata.n_obs} treatments x {adata.n_vars} features from {pre.get('n_wells', '?')} wells "
-             f"({pre.get('n_control_wells', '?')} controls, {pre.get('n_plates', '?')} plates). "
-             f"Normalisation: {pre.get('normalize', '?')}. Feature selection: {pre.get('feature_select', '?')}."]
+             f"({pre.get('n_control_wells', '?')} controls, {pre.get('n_plates', '?')} plates). {steps}"]
     if "learned" in m:
         learned = m["learned"]
-        unmet = [f"{k.upper() if k.startswith('ns') else k.replace('_', ' ')} {_value(learned[k]):.2f} (goal {g:g})"
+        unmet = [f"{METRIC_NAMES[k]} {_value(learned[k]):.2f} (goal {g:g})"
                  for k, g in GOALS.items() if k in learned and _value(learned[k]) < g]
         lines.append(f"Learned model: {learned.get('holdout', '')}, never trained on the compound it predicts. "
                      + ("Goals not met: " + "; ".join(unmet) + "." if unmet else "All goals met."))

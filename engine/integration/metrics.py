@@ -10,6 +10,9 @@ import pandas as pd
 # which way is better, for tables and goals
 HIGHER_IS_BETTER = {"tissue_silhouette": True, "study_silhouette": False, "calinski_harabasz": True,
                     "davies_bouldin": False, "same_line_top1": True, "cross_study_tissue_1nn": True}
+LABELS = {"tissue_silhouette": "tissue silhouette", "study_silhouette": "study silhouette (lower is better)",
+          "calinski_harabasz": "Calinski-Harabasz", "davies_bouldin": "Davies-Bouldin (lower is better)",
+          "same_line_top1": "same-line retrieval (top-1)", "cross_study_tissue_1nn": "cross-study tissue 1-NN"}
 
 
 def _nearest_other_study(Z: np.ndarray, study: np.ndarray, line: np.ndarray, *, exclude_same_line: bool) -> np.ndarray:
