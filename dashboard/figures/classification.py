@@ -42,3 +42,59 @@ def confusion_figure(counts, *, title: str = "Confusion matrix") -> go.Figure:
                       margin={"l": 10, "r": 10, "t": 36, "b": 10})
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+CURVE_COLOURS = {"transfer (shown score)": "#2166ac", "no transfer": "#7f7f7f", "logistic regression (bulk)": "#e69f00"}
+
+
+def roc_pr_figure(labels, scores: dict, *, title: str = "ROC and precision-recall", **layout) -> go.Figure:
+    """ROC (left) and precision-recall (right) curves of several scores against the same labels (1 =
+    sensitive); cells without a label are left out; AUROC and AP in the legend."""
+    from plotly.subplots import make_subplots
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+    y = np.asarray(labels, dtype=float)
+    known = np.isfinite(y)
+    if not scores:
+        raise ValueError("scores must name at least one model")
+    if known.sum() < 2 or len(set(y[known])) < 2:
+        raise ValueError("labels must hold both classes")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["ROC", "precision-recall"], horizontal_spacing=0.12)
+    for i, (name, s) in enumerate(scores.items()):
+        s = np.asarray(s, dtype=float)
+        if s.shape != y.shape:
+            raise ValueError(f"{name}: {s.shape[0]} scores for {y.shape[0]} labels")
+        colour = CURVE_COLOURS.get(name)
+        fpr, tpr, _ = roc_curve(y[known], s[known])
+        prec, rec, _ = precision_recall_curve(y[known], s[known])
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{name}: AUROC {roc_auc_score(y[known], s[known]):.3f}",
+                                 line={"color": colour}, legendgroup=name), row=1, col=1)
+        fig.add_trace(go.Scatter(x=rec, y=prec, mode="lines", line={"color": colour}, legendgroup=name,
+                                 name=f"{name}: AP {average_precision_score(y[known], s[known]):.3f}"), row=1, col=2)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#bbbbbb"},
+                             name="chance", hoverinfo="skip"), row=1, col=1)
+    fig.update_xaxes(title_text="false positive rate", row=1, col=1, range=[0, 1])
+    fig.update_yaxes(title_text="true positive rate", row=1, col=1, range=[0, 1.02])
+    fig.update_xaxes(title_text="recall", row=1, col=2, range=[0, 1])
+    fig.update_yaxes(title_text="precision", row=1, col=2, range=[0, 1.02])
+    fig.update_layout(title={"text": title, "x": 0.01, "font": {"size": 14}}, height=340, template="plotly_white",
+                      margin={"l": 50, "r": 10, "t": 50, "b": 40}, legend={"font": {"size": 11}}, **layout)
+    return fig
+
+
+def training_curves(history, *, value: str = "val_auroc", title: str = "", **layout) -> go.Figure:
+    """One line per seed and stage of a training-history table (``seed``, ``stage``, ``epoch``, ``value``)."""
+    import pandas as pd
+
+    h = pd.DataFrame(history)
+    missing = {"seed", "stage", "epoch", value} - set(h.columns)
+    if missing:
+        raise ValueError(f"history lacks {sorted(missing)}")
+    fig = go.Figure()
+    for (seed, stage), rows in h.groupby(["seed", "stage"], sort=True):
+        fig.add_trace(go.Scatter(x=rows["epoch"], y=rows[value], mode="lines", name=f"seed {seed} · {stage}",
+                                 line={"dash": "dot" if stage == "transfer" else "solid"}))
+    fig.update_layout(title={"text": title or f"{value.replace('_', ' ')} on the bulk validation lines", "x": 0.01,
+                             "font": {"size": 14}}, height=300, template="plotly_white", xaxis_title="epoch",
+                      yaxis_title=value.replace("_", " "), margin={"l": 50, "r": 10, "t": 40, "b": 40}, **layout)
+    return fig

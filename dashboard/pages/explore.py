@@ -12,7 +12,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from engine.data import DataError
-from engine.data.errors import public_message
+from engine.data.errors import public_message, without_paths
 
 from .. import figures as fig
 from ..auth import current_user
@@ -37,6 +37,45 @@ def seed_summary(value: dict, n_seeds: int) -> str:
     """'0.905 ± 0.073' over several seeds; the bare value for one seed (a zero sd would claim a certainty)."""
     mean = float(value["mean"])
     return f"{mean:.3f} ± {float(value['sd']):.3f}" if n_seeds > 1 else f"{mean:.3f}"
+
+
+def roc_pr(run):
+    """ROC and PR curves of the shown score and the baselines, or why there are none."""
+    scores = {name: run.obs(key) for name, key in (("transfer (shown score)", "sensitivity_score"),
+                                                     ("no transfer", "sensitivity_score_pretransfer"),
+                                                     ("logistic regression (bulk)", "logreg_score"))}
+    scores = {k: v for k, v in scores.items() if v is not None}
+    try:
+        return fig.roc_pr_figure(run.labels, scores)
+    except (ValueError, TypeError):
+        return fig.message_figure("No curves: these cells have no labels of both classes (evaluation needs them)")
+
+
+def training(run):
+    history = run.uns("training_history")
+    try:
+        return fig.training_curves(history)
+    except (ValueError, TypeError):
+        return fig.message_figure("No training history in this file")
+
+
+def run_details(run) -> list:
+    """Settings and provenance as a reader checks them: what was run, on what, with which versions, where."""
+    config, prov = run.uns("config", default={}) or {}, run.uns("provenance", default={}) or {}
+    train = config.get("train", {}) if isinstance(config, dict) else {}
+    settings = {k: v for k, v in config.items() if k != "train"} if isinstance(config, dict) else {}
+    rows = [("settings", ", ".join(f"{k}={v}" for k, v in settings.items() if k not in ("out", "owner"))),
+            ("training", ", ".join(f"{k}={v}" for k, v in train.items())),
+            ("seeds", ", ".join(map(str, np.asarray(prov.get("seeds", [])).astype(int).tolist()))),
+            ("device", ", ".join(f"{k} {v}" for k, v in dict(prov.get("device", {})).items() if k != "host")),
+            ("versions", ", ".join(f"{k} {v}" for k, v in dict(prov.get("versions", {})).items())),
+            ("data (sha256 recorded)", ", ".join(
+                f"{name} {v['sha256'][:12]}" if isinstance(v, dict) and "sha256" in v else
+                f"{name} ({len(v)} files)" if isinstance(v, dict) else str(name)
+                for name, v in dict(prov.get("data_checksums", {})).items())),
+            ("seconds per stage", ", ".join(f"{k} {float(v):.0f}" for k, v in dict(prov.get("seconds_per_stage", {})).items())),
+            ("started / finished", f"{prov.get('started', '')} / {prov.get('finished', '')}")]
+    return [html.Div([html.Strong(f"{k}: "), without_paths(str(v))]) for k, v in rows if v]
 
 
 def register(app, store, cache) -> None:
@@ -165,6 +204,12 @@ def register(app, store, cache) -> None:
         Output("raw-selection", "data", allow_duplicate=True), Input("cluster-table", "selectedRows"),
         prevent_initial_call=True,
     )
+
+    @app.callback(Output("roc-pr", "figure"), Output("training-curves", "figure"), Output("run-details", "children"),
+                  Input("panels-run", "data"))
+    def details(path):
+        run = open_run(path)
+        return roc_pr(run), training(run), run_details(run)
 
     @app.callback(Output("cluster-table", "rowData"), Output("cluster-table", "columnDefs"),
                   Input("panels-run", "data"), Input("threshold", "value"))

@@ -135,6 +135,10 @@ def linked_panels() -> tuple[list, list]:
             dbc.Row([dbc.Col(_graph("pre-umap"), width=6), dbc.Col(_graph("post-umap"), width=6)]),
             html.Div(id="metrics-table")], width=12)], className="g-3 mt-1"),
         dbc.Row([_card("Selection vs rest", selection_panel), _card("Attribution browser", attribution_panel)],
+                className="g-3 mt-1"),
+        dbc.Row([_card("ROC and precision-recall: the shown score and the baselines (labelled cells)", _graph("roc-pr")),
+                 _card("Run details: training, settings, provenance", [
+                     _graph("training-curves"), html.Div(id="run-details", className="small")])],
                 className="g-3 mt-1 mb-4"),
     ]
     return mis_panel, below

@@ -152,3 +152,14 @@ def test_explore_008_cluster_table_answers_which_clusters_are_sensitive_and_sele
     dash_duo.wait_until(lambda: any(t.text == str(first["cluster"]) for t in dash_duo.find_elements("#umap .textpoint")),
                         timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
+
+
+def test_explore_009_roc_pr_curves_with_baselines_and_run_details(dash_duo, explore_app):
+    _start(dash_duo, explore_app)
+    dash_duo.wait_for_contains_text("#roc-pr .legend", "logistic regression (bulk): AUROC", timeout=TIMEOUT)
+    assert "transfer (shown score): AP" in dash_duo.text("#roc-pr .legend")
+    dash_duo.wait_for_contains_text("#run-details", "versions:", timeout=TIMEOUT)
+    details = dash_duo.text("#run-details")
+    assert "drug=PLX-4720" in details and "seeds: 0, 1" in details and "/tmp" not in details
+    dash_duo.wait_for_element("#training-curves .scatterlayer .trace", timeout=TIMEOUT)
+    assert dash_duo.get_logs() == []

@@ -144,3 +144,20 @@ def test_score_scale_means_the_same_on_small_and_large_runs():
     r, g, b = hex_to_rgb(SENSITIVE)
     got = [int(float(x)) for x in top[top.index("(") + 1:-1].split(",")]
     assert max(abs(a - b_) for a, b_ in zip(got, (r, g, b))) < 12  # the top level is (nearly) the sensitive blue
+
+
+def test_roc_pr_and_training_curves():
+    from dashboard.figures import roc_pr_figure, training_curves
+
+    y = np.array([0, 0, 1, 1, np.nan])
+    fig = roc_pr_figure(y, {"transfer (shown score)": [0.1, 0.4, 0.35, 0.8, 0.5], "no transfer": [0.5] * 5})
+    names = [t.name for t in fig.data]
+    assert "transfer (shown score): AUROC 0.750" in names and "no transfer: AP 0.500" in names
+    with pytest.raises(ValueError):
+        roc_pr_figure([1, 1, np.nan], {"x": [0.1, 0.2, 0.3]})
+    with pytest.raises(ValueError):
+        roc_pr_figure(y, {"x": [0.1]})
+    h = [{"seed": 0, "stage": "pretrain", "epoch": e, "val_auroc": 0.5 + e / 10} for e in range(3)]
+    assert len(training_curves(h).data) == 1
+    with pytest.raises(ValueError):
+        training_curves([{"seed": 0}])
