@@ -39,6 +39,19 @@ def seed_summary(value: dict, n_seeds: int) -> str:
     return f"{mean:.3f} ± {float(value['sd']):.3f}" if n_seeds > 1 else f"{mean:.3f}"
 
 
+SIGNATURE_NAMES = {"sensitive_predicted": "sensitive signature (predicted groups)",
+                   "resistant_predicted": "resistant signature (predicted groups)",
+                   "sensitive_true": "sensitive signature (true labels)", "resistant_true": "resistant signature (true labels)"}
+
+
+def signature_lists(run) -> list:
+    """The signature gene lists the scores are made of (DEGs of the predicted groups, and of the true labels)."""
+    lists = run.uns("signature_genes", default={}) or {}
+    out = [html.Div([html.Strong(f"{SIGNATURE_NAMES.get(k, k)} ({len(v)} genes): "), ", ".join(map(str, v))],
+                    className="mb-1") for k, v in lists.items() if len(v)]
+    return out or [html.Div("No signature gene lists in this file (run `python -m engine analyse` on it).")]
+
+
 def roc_pr(run):
     """ROC and PR curves of the shown score and the baselines, or why there are none."""
     scores = {name: run.obs(key) for name, key in (("transfer (shown score)", "sensitivity_score"),
@@ -210,6 +223,10 @@ def register(app, store, cache) -> None:
     def details(path):
         run = open_run(path)
         return roc_pr(run), training(run), run_details(run)
+
+    @app.callback(Output("signature-genes", "children"), Input("panels-run", "data"))
+    def signatures(path):
+        return signature_lists(open_run(path))
 
     @app.callback(Output("cluster-table", "rowData"), Output("cluster-table", "columnDefs"),
                   Input("panels-run", "data"), Input("threshold", "value"))

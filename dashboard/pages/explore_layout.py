@@ -127,8 +127,9 @@ def linked_panels() -> tuple[list, list]:
     below = [
         dbc.Row([_card("Clusters: which are sensitive (click a row to select its cells)",
                        data_grid("cluster-table", selectable=True, row_id="cluster"), width=12)], className="g-3 mt-1"),
-        dbc.Row([_card("Gene-signature scores", dbc.Row([dbc.Col(_graph("scores-scatter"), width=6),
-                                                         dbc.Col(_graph("scores-violin"), width=6)]), width=12)],
+        dbc.Row([_card("Gene-signature scores", [dbc.Row([dbc.Col(_graph("scores-scatter"), width=6),
+                                                          dbc.Col(_graph("scores-violin"), width=6)]),
+                                                 html.Div(id="signature-genes", className="small")], width=12)],
                 className="g-3 mt-1"),
         dbc.Row([_card("DEG correlation", deg_panel, width=12)], className="g-3 mt-1"),
         dbc.Row([_card("Pre- vs post-transfer", [

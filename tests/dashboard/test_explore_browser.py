@@ -162,4 +162,5 @@ def test_explore_009_roc_pr_curves_with_baselines_and_run_details(dash_duo, expl
     details = dash_duo.text("#run-details")
     assert "drug=PLX-4720" in details and "seeds: 0, 1" in details and "/tmp" not in details
     dash_duo.wait_for_element("#training-curves .scatterlayer .trace", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#signature-genes", "sensitive signature (predicted groups)", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
