@@ -35,9 +35,14 @@ def confusion_figure(counts, *, title: str = "Confusion matrix") -> go.Figure:
     if m.shape != (2, 2) or (m < 0).any():
         raise ValueError(f"counts must be a 2 x 2 array of non-negative counts, got {m.shape}")
     names = ["resistant", "sensitive"]
-    fig = go.Figure(go.Heatmap(z=m, x=[f"pred. {n}" for n in names], y=[f"true {n}" for n in names],
-                               text=m, texttemplate="%{text}", colorscale="Blues", showscale=False,
-                               hovertemplate="%{y}, %{x}: %{z}<extra></extra>"))
+    # colour and text by the share of each true class (row-normalised), with the count beside it
+    rows = m.sum(1, keepdims=True)
+    share = np.divide(m, rows, out=np.zeros(m.shape, float), where=rows > 0)
+    text = [[f"{m[i, j]}<br>{share[i, j]:.0%}" for j in range(2)] for i in range(2)]
+    fig = go.Figure(go.Heatmap(z=share, x=[f"pred. {n}" for n in names], y=[f"true {n}" for n in names],
+                               text=text, texttemplate="%{text}", colorscale="Blues", showscale=False, zmin=0, zmax=1,
+                               customdata=m, hovertemplate="%{y}, %{x}: %{customdata} cells (%{z:.0%} of the row)"
+                                                           "<extra></extra>"))
     fig.update_layout(title={"text": title, "x": 0.01, "font": {"size": 14}}, height=260, template="plotly_white",
                       margin={"l": 10, "r": 10, "t": 36, "b": 10})
     fig.update_yaxes(autorange="reversed")

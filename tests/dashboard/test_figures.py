@@ -69,7 +69,9 @@ def test_outcome_classes_and_confusion_counts():
 
 
 def test_confusion_figure_validates_shape():
-    assert fig.confusion_figure([[3, 1], [0, 2]]).data[0].type == "heatmap"
+    f = fig.confusion_figure([[3, 1], [0, 2]])
+    assert f.data[0].type == "heatmap"
+    assert f.data[0].text[0][0] == "3<br>75%" and f.data[0].z[1][1] == 1.0  # counts with the share of the true class
     with pytest.raises(ValueError):
         fig.confusion_figure([[1, 2, 3]])
 
