@@ -90,7 +90,8 @@ def create_app(config: dict | None = None) -> dash.Dash:
     app.server.config["SCRESPONSE"] = cfg
     morph_results, image_qc_results = morphology.stores(cfg)
     bulk_results = bulk.stores(cfg)
-    pages = {"/": ("Explore", lambda run=None: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"], run=run)),
+    pages = {"/": ("Explore", lambda run=None, search=None: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"],
+                                                                           run=run, search=search)),
              "/qc": ("QC", lambda run=None: qc.layout(qc_store.names())),
              "/morphology": ("Morphology", morphology.page(morph_results, image_qc_results)),
              "/bulk": ("Bulk sources", bulk.page(bulk_results)),
@@ -124,6 +125,8 @@ def create_app(config: dict | None = None) -> dash.Dash:
         name_layout = pages.get(pathname)
         if name_layout is None:
             return dbc.Alert(f"No page at {pathname}", color="warning"), pathname
+        if pathname == "/":  # the explore page takes the whole view from the link
+            return name_layout[1](run=run, search=search), pathname
         return name_layout[1](run=run), pathname
 
     if cfg.get("CALLBACK_LOG"):

@@ -5,6 +5,8 @@ Arrays stay on the server (``ResultStore``); callbacks send figures of the drawn
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
@@ -19,6 +21,7 @@ from ..auth import current_user
 from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
+from ..view_state import encode_view
 from .explore_layout import layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
 from .explore_umap import cluster_table, predicted_labels, umap_figure
 
@@ -135,14 +138,14 @@ def register(app, store, cache) -> None:
         return (no_update if options == current_options else options), value, alerts
 
     @app.callback(Output("run-status", "children"), Output("threshold", "value"),
-                  Input("run-picker", "value"))
-    def run_status(path):
+                  Output("view-threshold", "data"), Input("run-picker", "value"), State("view-threshold", "data"))
+    def run_status(path, shared_threshold):
         if not path:
             raise PreventUpdate
         try:
             run = store.open(path, user=current_user())
         except DataError as exc:
-            return dbc.Alert(public_message(exc), color="danger"), no_update
+            return dbc.Alert(public_message(exc), color="danger"), no_update, no_update
         notes = []
         stability = run.uns("seed_agreement", default={}) or {}
         warning = ([dbc.Alert(stability["warning"], color="warning", className="py-1 mb-1", id="seed-warning")]
@@ -157,8 +160,21 @@ def register(app, store, cache) -> None:
         if len(run.secondary_index) < run.n:
             notes.append(f"The UMAP draws {len(run.display_index):,} and the other scatter panels "
                          f"{len(run.secondary_index):,} of {run.n:,} cells; every statistic uses all cells.")
-        threshold = float(run.uns("metrics", "threshold", default=0.5))
-        return warning + [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes], threshold
+        # a shared link's threshold wins once (then it is spent); otherwise the run's own
+        threshold = float(run.uns("metrics", "threshold", default=0.5)) if shared_threshold is None else shared_threshold
+        return warning + [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes], threshold, None
+
+    @app.callback(Output("view-link", "value"), Input("view-link-make", "n_clicks"), State("run-picker", "value"),
+                  State("color-by", "value"), State("gene", "value"), State("threshold", "value"),
+                  prevent_initial_call=True)
+    def view_link(_, path, color, gene, threshold):
+        """An absolute link to this view (names and numbers only: the run's name, never its server path)."""
+        from flask import request
+
+        if not path:
+            raise PreventUpdate
+        query = encode_view(run=Path(path).stem, color=color, gene=gene, threshold=threshold)
+        return request.host_url.rstrip("/") + "/" + query
 
     @app.callback(Output("gene", "options"), Input("gene", "search_value"), Input("run-picker", "value"),
                   State("gene", "value"))

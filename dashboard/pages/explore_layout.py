@@ -12,6 +12,7 @@ from engine.data import DataError
 
 from ..auth import current_user
 from ..tables import data_grid
+from ..view_state import decode_view
 from .explore_umap import COLOR_BY, umap_figure
 
 
@@ -30,14 +31,18 @@ def _graph(id_: str, figure=None, *, height: int | None = None) -> dcc.Loading:
     return dcc.Loading(graph, type="dot", delay_show=300)
 
 
-def _first_umap(store, path: str | None):
-    """The main UMAP for the first response, so that it is drawn without waiting for a callback."""
+def _first_umap(store, path: str | None, view: dict | None = None):
+    """The main UMAP for the first response (as a shared link's view asks), drawn without waiting for a callback."""
     if store is None or not path:
         return None
+    view = view or {}
     try:
-        return umap_figure(store.open(path, user=current_user()))
+        return umap_figure(store.open(path, user=current_user()), color_by=view.get("color", "sensitivity_score"),
+                           gene=view.get("gene"), threshold=view.get("threshold"))
     except DataError:
         return None  # the status line says why
+    except KeyError:  # a shared link names a gene this run does not hold
+        return umap_figure(store.open(path, user=current_user()))
 
 
 def run_options(entries: list[dict]) -> list[dict]:
@@ -54,8 +59,10 @@ def run_options(entries: list[dict]) -> list[dict]:
     return [{"label": label(e), "value": e["path"]} for e in entries if not e["error"]]
 
 
-def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> html.Div:
-    """Built per page load (each browser session gets its own id), with ``run`` (a name) or the newest run picked."""
+def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, search: str | None = None) -> html.Div:
+    """Built per page load (each browser session gets its own id), with ``run`` (a name) or the newest run picked;
+    ``search`` (a shared link's query) sets the colouring, gene and threshold too."""
+    view = decode_view(search, colours=[o["value"] for o in COLOR_BY])
     options = run_options(store.index(user=current_user())) if store is not None else []
     wanted = [o["value"] for o in options if run and Path(o["value"]).stem == run]
     missing = bool(run) and not wanted
@@ -66,17 +73,21 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> h
                                                 value=path)],
                 lg=6),
         dbc.Col([dbc.Label("Score threshold for 'sensitive'"),
-                 dcc.Slider(id="threshold", min=0, max=1, step=0.01, value=0.5, marks={i / 4: f"{i / 4:g}" for i in range(5)},
+                 dcc.Slider(id="threshold", min=0, max=1, step=0.01, value=view.get("threshold", 0.5),
+                            marks={i / 4: f"{i / 4:g}" for i in range(5)},
                             tooltip={"placement": "bottom", "always_visible": True})], lg=4),
         dbc.Col([dbc.Label("Selection"), html.Div([
             html.Span(id="selection-info", children="no selection", className="me-2"),
             dbc.Button("Clear selection", id="clear-selection", size="sm", color="secondary", outline=True)])], lg=2),
     ], className="mb-2")
     umap_panel = [
-        dbc.Row([dbc.Col(dcc.Dropdown(id="color-by", options=COLOR_BY, value="sensitivity_score", clearable=False), width=6),
-                 dbc.Col(dcc.Dropdown(id="gene", placeholder="search a gene...", searchable=True), width=6)],
+        dbc.Row([dbc.Col(dcc.Dropdown(id="color-by", options=COLOR_BY, value=view.get("color", "sensitivity_score"),
+                                      clearable=False), width=6),
+                 dbc.Col(dcc.Dropdown(id="gene", placeholder="search a gene...", searchable=True,
+                                      value=view.get("gene"),
+                                      options=[view["gene"]] if view.get("gene") else []), width=6)],
                 className="mb-1"),
-        _graph("umap", _first_umap(store, path), height=420),
+        _graph("umap", _first_umap(store, path, view), height=420),
     ]
     return html.Div([
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
@@ -86,12 +97,18 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None) -> h
         dcc.Store(id="deg-list-shown", data="sensitive"),
         dcc.Interval(id="index-refresh", interval=refresh_ms),
         dcc.Store(id="run-missing", data=str(run)[:100] if missing else None),
+        dcc.Store(id="view-threshold", data=view.get("threshold")),  # a shared link's threshold, applied once
         html.Div(dbc.Alert(f"No run called {str(run)[:100]!r} that you may open: it was removed, renamed, or is "
                            "private to another user. Pick a run below.", color="warning", id="run-missing-alert")
                  if missing else None),
         html.Div(id="index-alerts"),
         controls,
         html.Div(id="run-status"),
+        dbc.InputGroup([dbc.Button("Link to this view", id="view-link-make", size="sm", color="secondary", outline=True),
+                        dbc.Input(id="view-link", readonly=True, size="sm", placeholder="a link that reopens this run, "
+                                  "colouring, gene and threshold for any signed-in user who may see the run"),
+                        dcc.Clipboard(target_id="view-link", className="btn btn-sm btn-outline-secondary",
+                                      title="copy the link")], className="mb-2", size="sm"),
         dbc.Row([_card("UMAP", umap_panel), _card("Mispredictions", html.Div(id="mis-body"))], className="g-3"),
         html.Div(id="linked-panels"),
     ])

@@ -61,3 +61,38 @@ def test_two_users_do_not_see_each_others_state(dash_thread_server, results_dir,
         expected = "1 job ·" if sees else "0 jobs ·"
         WebDriverWait(driver, TIMEOUT).until(lambda d: expected in _text(d, "#jobs-updated"))
         assert ("alices-run" in _text(driver, "#jobs-table")) is sees
+
+
+def test_a_copied_view_link_opens_the_same_view_for_another_user(dash_thread_server, results_dir, tmp_path,
+                                                                  two_browsers):
+    from selenium.webdriver.common.keys import Keys
+
+    from dashboard.app import create_app
+
+    db = tmp_path / "db.sqlite"
+    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"), "DB_PATH": str(db),
+                      "UPLOAD_DIR": str(tmp_path / "uploads"), "AUTH": "login"})
+    for user in ("alice", "bob"):
+        UserStore(db).add(user, f"{user}-password")
+    dash_thread_server(app)
+    alice, bob = two_browsers
+    _login(alice, dash_thread_server.url, "alice")
+    _login(bob, dash_thread_server.url, "bob")
+
+    alice.find_element(By.CSS_SELECTOR, "#color-by").click()
+    WebDriverWait(alice, TIMEOUT).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"))
+    next(o for o in alice.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.text == "predicted label").click()
+    thumb = alice.find_element(By.CSS_SELECTOR, "#threshold [role=slider]")
+    thumb.click()
+    for _ in range(20):
+        thumb.send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(alice, TIMEOUT).until(lambda d: "predicted label at threshold 0.70" in _text(d, "#umap .gtitle"))
+    alice.find_element(By.ID, "view-link-make").click()
+    WebDriverWait(alice, TIMEOUT).until(lambda d: d.find_element(By.ID, "view-link").get_attribute("value"))
+    link = alice.find_element(By.ID, "view-link").get_attribute("value")
+    assert "color=predicted" in link and "threshold=0.70" in link and "/tmp" not in link
+
+    bob.get(link)
+    WebDriverWait(bob, TIMEOUT).until(lambda d: "predicted label at threshold 0.70" in _text(d, "#umap .gtitle"))
+    WebDriverWait(bob, TIMEOUT).until(lambda d: "threshold 0.70" in _text(d, "#mis-umap .gtitle"))
+    assert "signed in as bob" in bob.find_element(By.ID, "current-user").text
