@@ -20,7 +20,7 @@ from engine.jobs import JobRegistry, recover_dead_jobs
 from . import auth, limits, preload
 from .background import flask_cache_config, make_manager
 from .expression import clean_stores
-from .pages import bulk, explore, morphology, qc, train
+from .pages import bulk, compare, explore, morphology, qc, train
 from .qc_store import QCStore
 from .results import ResultStore
 
@@ -92,6 +92,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
     bulk_results = bulk.stores(cfg)
     pages = {"/": ("Explore", lambda run=None, search=None: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"],
                                                                            run=run, search=search)),
+             "/compare": ("Compare", lambda run=None: compare.layout(store, run=run)),
              "/qc": ("QC", lambda run=None: qc.layout(qc_store.names())),
              "/morphology": ("Morphology", morphology.page(morph_results, image_qc_results)),
              "/bulk": ("Bulk sources", bulk.page(bulk_results)),
@@ -134,6 +135,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
 
         timing.install(app.server, cfg["CALLBACK_LOG"])
     explore.register(app, store, cache)
+    compare.register(app, store)
     train.register(app, registry, cfg, qc_store)
     qc.register(app, qc_store, cfg, registry)
     morphology.register(app, registry, cfg, morph_results, image_qc_results)

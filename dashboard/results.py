@@ -127,6 +127,12 @@ class RunData:
         return self._column("obsm", key)
 
     @cached_property
+    def cell_names(self) -> np.ndarray:
+        """The cells' ids (read on first use: only the comparison of two runs needs them)."""
+        with h5py.File(self.path, "r") as f:
+            return np.asarray(read_elem(f["obs"][f["obs"].attrs["_index"]])).astype(str)
+
+    @cached_property
     def labels(self) -> np.ndarray | None:
         y = self.obs("label")
         return None if y is None or not np.isfinite(y.astype(float)).any() else y.astype(float)
