@@ -123,6 +123,11 @@ class RunData:
     def obs(self, key: str) -> np.ndarray | None:
         return self._column("obs", key)
 
+    @property
+    def obs_keys(self) -> list[str]:
+        """The annotation columns the file holds (names only; nothing is read)."""
+        return sorted(self._keys["obs"])
+
     def obsm(self, key: str) -> np.ndarray | None:
         return self._column("obsm", key)
 

@@ -27,7 +27,7 @@ def decode_view(search: str | None, *, colours: list[str]) -> dict:
     view = {}
     if q.get("run"):
         view["run"] = q["run"][:200]
-    if q.get("color") in colours:
+    if q.get("color") in colours or re.match(r"^obs:[A-Za-z0-9_.-]{1,64}$", q.get("color") or ""):
         view["color"] = q["color"]
     if q.get("gene") and _GENE.match(q["gene"]):
         view["gene"] = q["gene"]

@@ -23,7 +23,7 @@ from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
 from ..view_state import encode_view
 from .explore_layout import layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
-from .explore_umap import cluster_table, predicted_labels, umap_figure
+from .explore_umap import COLOR_BY, cluster_table, colour_options, predicted_labels, umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -192,6 +192,12 @@ def register(app, store, cache) -> None:
         if current and current not in hits and current in genes:
             hits = [current, *hits]
         return [{"label": g, "value": g} for g in hits]
+
+    # on panels-run (set once the run's UMAP is drawn): the picker's value is not re-sent on a first load
+    @app.callback(Output("color-by", "options"), Input("panels-run", "data"))
+    def colourings(path):
+        """The fixed colourings and every annotation column of the picked run."""
+        return colour_options(open_run(path)) if path else COLOR_BY
 
     @app.callback(Output("color-by", "value"), Output("gene", "value"),
                   Input("attr-table", "cellClicked"), Input("gene", "value"), prevent_initial_call=True)

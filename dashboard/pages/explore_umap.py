@@ -16,6 +16,16 @@ COLOR_BY = [{"label": "sensitivity score", "value": "sensitivity_score"},
             {"label": "gene expression", "value": "gene"}]
 
 
+ANNOTATION = "obs:"  # colour by any annotation column of the result: "obs:<column>"
+_SHOWN = {o["value"] for o in COLOR_BY} | {"label"}
+
+
+def colour_options(run) -> list[dict]:
+    """The page's colourings, then every other annotation column of this run."""
+    extra = [{"label": f"annotation: {k}", "value": f"{ANNOTATION}{k}"} for k in run.obs_keys if k not in _SHOWN]
+    return COLOR_BY + extra
+
+
 def predicted_labels(run, threshold: float | None) -> np.ndarray | None:
     """'sensitive' where the shown score is at or above ``threshold`` (the page's one threshold; the run's own
     when None), else 'resistant': every panel that shows a predicted label reads it from here."""
@@ -72,6 +82,13 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
         values, label, kw = predicted_labels(run, t), f"predicted label at threshold {t:.2f}", {"categorical": True}
     elif color_by == "leiden":
         values, label, kw = run.obs(color_by), color_by, {"categorical": True}
+    elif color_by.startswith(ANNOTATION):
+        label = color_by[len(ANNOTATION):]
+        values = run.obs(label) if label in run.obs_keys else None
+        if values is not None:
+            numeric = values.dtype.kind in "fiu" and not (values.dtype.kind in "iu" and len(np.unique(values)) <= 30)
+            kw = {"categorical": False, "colorscale": "Viridis"} if numeric else {"categorical": True}
+            values = values if numeric else np.asarray(values).astype(str)
     else:
         values, label = run.obs("sensitivity_score"), "sensitivity score"
     if values is None:

@@ -164,3 +164,23 @@ def test_explore_009_roc_pr_curves_with_baselines_and_run_details(dash_duo, expl
     dash_duo.wait_for_element("#training-curves .scatterlayer .trace", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#signature-genes", "sensitive signature (predicted groups)", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
+
+
+def test_explore_010_colour_by_any_annotation_column(dash_duo, explore_app):
+    _start(dash_duo, explore_app)
+    dash_duo.wait_until(lambda: any(o["label"] == "annotation: seed_sd" for o in dash_duo.prop("color-by", "options")),
+                        timeout=TIMEOUT)
+
+    def colour_by(label):
+        dash_duo.find_element("#color-by").click()
+        dash_duo.find_element("input.dash-dropdown-search").send_keys(label.split(": ")[-1])
+        option = dash_duo.wait_until(lambda: [o for o in dash_duo.find_elements(".dash-dropdown-option")
+                                              if o.text == label], timeout=TIMEOUT)[0]
+        option.click()
+
+    colour_by("annotation: seed_sd")
+    dash_duo.wait_for_contains_text("#umap .gtitle", "UMAP: seed_sd", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#umap .colorbar", timeout=TIMEOUT)  # a number: a colour scale
+    colour_by("annotation: predicted_pretransfer")
+    dash_duo.wait_for_contains_text("#umap .legend", "resistant", timeout=TIMEOUT)  # a category: a legend
+    assert dash_duo.get_logs() == []
