@@ -22,7 +22,7 @@ from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
 from ..view_state import encode_view
-from .explore_layout import layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
+from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
 from .explore_umap import COLOR_BY, cluster_table, colour_options, predicted_labels, umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
@@ -119,17 +119,15 @@ def register(app, store, cache) -> None:
 
     @app.callback(Output("run-picker", "options"), Output("run-picker", "value"), Output("index-alerts", "children"),
                   Input("index-refresh", "n_intervals"), State("run-picker", "value"), State("run-picker", "options"),
-                  State("run-missing", "data"))
+                  State("run-missing", "data"), prevent_initial_call=True)  # the layout holds the first index
     def refresh_index(_, current, current_options, missing):
-        """New or removed results show up; nothing is sent (and nothing downstream re-runs) when none changed."""
+        """New or removed results show up; nothing is sent (and nothing downstream re-runs) when none changed.
+
+        Not called on a first load: a first call that left the picker as it was would hold back every callback
+        that listens to the picker (the run's status line among them) until the picker next changed."""
         entries = store.index(user=current_user())
         options = run_options(entries)
-        bad = [e for e in entries if e["error"]]
-        alerts = [dbc.Alert(f"{e['name']}.h5ad is listed as unreadable: {e['error']}", color="warning",
-                            className="py-1 mb-1") for e in bad]
-        if not options:
-            alerts.append(dbc.Alert("No readable result in the results folder yet. Run `python -m engine demo` or "
-                                    "launch a training run.", color="info"))
+        alerts = index_alerts(entries)
         values = {o["value"] for o in options}
         if missing and current is None:  # a link named a run this user cannot open: say so, pick none
             value = no_update

@@ -45,6 +45,16 @@ def _first_umap(store, path: str | None, view: dict | None = None):
         return umap_figure(store.open(path, user=current_user()))
 
 
+def index_alerts(entries: list[dict]) -> list:
+    """What the run index says above the picker: unreadable files, or that there is no result yet."""
+    alerts = [dbc.Alert(f"{e['name']}.h5ad is listed as unreadable: {e['error']}", color="warning",
+                        className="py-1 mb-1") for e in entries if e["error"]]
+    if not any(not e["error"] for e in entries):
+        alerts.append(dbc.Alert("No readable result in the results folder yet. Run `python -m engine demo` or "
+                                "launch a training run.", color="info"))
+    return alerts
+
+
 def run_options(entries: list[dict]) -> list[dict]:
     def label(e):
         when = e.get("started", "")[:16].replace("T", " ")
@@ -63,7 +73,8 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
     """Built per page load (each browser session gets its own id), with ``run`` (a name) or the newest run picked;
     ``search`` (a shared link's query) sets the colouring, gene and threshold too."""
     view = decode_view(search, colours=[o["value"] for o in COLOR_BY])
-    options = run_options(store.index(user=current_user())) if store is not None else []
+    entries = store.index(user=current_user()) if store is not None else []
+    options = run_options(entries)
     wanted = [o["value"] for o in options if run and Path(o["value"]).stem == run]
     missing = bool(run) and not wanted
     path = None if missing else (wanted or [o["value"] for o in options] or [None])[0]
@@ -101,7 +112,7 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
         html.Div(dbc.Alert(f"No run called {str(run)[:100]!r} that you may open: it was removed, renamed, or is "
                            "private to another user. Pick a run below.", color="warning", id="run-missing-alert")
                  if missing else None),
-        html.Div(id="index-alerts"),
+        html.Div(index_alerts(entries), id="index-alerts"),
         controls,
         html.Div(id="run-status"),
         dbc.InputGroup([dbc.Button("Link to this view", id="view-link-make", size="sm", color="secondary", outline=True),

@@ -184,3 +184,20 @@ def test_explore_010_colour_by_any_annotation_column(dash_duo, explore_app):
     colour_by("annotation: predicted_pretransfer")
     dash_duo.wait_for_contains_text("#umap .legend", "resistant", timeout=TIMEOUT)  # a category: a legend
     assert dash_duo.get_logs() == []
+
+
+def test_explore_011_run_status_shows_on_a_first_load(dash_duo, results_dir, tmp_path):
+    """The run's status line (notes on skipped parts, seed warnings) is there from the first view, not only after
+    the picker changes."""
+    import anndata as ad
+
+    from dashboard.app import create_app
+
+    path = next(results_dir.glob("PLX-4720__*.h5ad"))
+    a = ad.read_h5ad(path)
+    a.uns["analysis"]["skipped"] = {"deg_correlation": "a reason the reader must see"}
+    a.write_h5ad(path)
+    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache")})
+    _start(dash_duo, app)
+    dash_duo.wait_for_contains_text("#run-status", "a reason the reader must see", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#index-alerts", "corrupt.h5ad is listed as unreadable", timeout=TIMEOUT)
