@@ -135,15 +135,14 @@ def register(app, store, cache) -> None:
             value = no_update if current in values else (options[0]["value"] if options else None)
         return (no_update if options == current_options else options), value, alerts
 
-    @app.callback(Output("run-status", "children"), Output("threshold", "value"),
-                  Output("view-threshold", "data"), Input("run-picker", "value"), State("view-threshold", "data"))
-    def run_status(path, shared_threshold):
+    @app.callback(Output("run-status", "children"), Input("run-picker", "value"))
+    def run_status(path):
         if not path:
             raise PreventUpdate
         try:
             run = store.open(path, user=current_user())
         except DataError as exc:
-            return dbc.Alert(public_message(exc), color="danger"), no_update, no_update
+            return dbc.Alert(public_message(exc), color="danger")
         notes = []
         stability = run.uns("seed_agreement", default={}) or {}
         warning = ([dbc.Alert(stability["warning"], color="warning", className="py-1 mb-1", id="seed-warning")]
@@ -158,9 +157,12 @@ def register(app, store, cache) -> None:
         if len(run.secondary_index) < run.n:
             notes.append(f"The UMAP draws {len(run.display_index):,} and the other scatter panels "
                          f"{len(run.secondary_index):,} of {run.n:,} cells; every statistic uses all cells.")
-        # a shared link's threshold wins once (then it is spent); otherwise the run's own
-        threshold = float(run.uns("metrics", "threshold", default=0.5)) if shared_threshold is None else shared_threshold
-        return warning + [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes], threshold, None
+        return warning + [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes]
+
+    # the layout sets the first threshold (a shared link's, or the run's); picking another run sets that run's
+    @app.callback(Output("threshold", "value"), Input("run-picker", "value"), prevent_initial_call=True)
+    def run_threshold(path):
+        return float(open_run(path).uns("metrics", "threshold", default=0.5))
 
     @app.callback(Output("view-link", "value"), Input("view-link-make", "n_clicks"), State("run-picker", "value"),
                   State("color-by", "value"), State("gene", "value"), State("threshold", "value"),

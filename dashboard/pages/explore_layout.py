@@ -45,6 +45,18 @@ def _first_umap(store, path: str | None, view: dict | None = None):
         return umap_figure(store.open(path, user=current_user()))
 
 
+def _first_threshold(store, path: str | None, view: dict) -> float:
+    """A shared link's threshold, else the run's own (the one its metrics were computed at)."""
+    if "threshold" in view:
+        return view["threshold"]
+    if store is None or not path:
+        return 0.5
+    try:
+        return float(store.open(path, user=current_user()).uns("metrics", "threshold", default=0.5))
+    except (DataError, AttributeError, TypeError, ValueError):
+        return 0.5
+
+
 def index_alerts(entries: list[dict]) -> list:
     """What the run index says above the picker: unreadable files, or that there is no result yet."""
     alerts = [dbc.Alert(f"{e['name']}.h5ad is listed as unreadable: {e['error']}", color="warning",
@@ -84,7 +96,7 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
                                                 value=path)],
                 lg=6),
         dbc.Col([dbc.Label("Score threshold for 'sensitive'"),
-                 dcc.Slider(id="threshold", min=0, max=1, step=0.01, value=view.get("threshold", 0.5),
+                 dcc.Slider(id="threshold", min=0, max=1, step=0.01, value=_first_threshold(store, path, view),
                             marks={i / 4: f"{i / 4:g}" for i in range(5)},
                             tooltip={"placement": "bottom", "always_visible": True})], lg=4),
         dbc.Col([dbc.Label("Selection"), html.Div([
@@ -108,7 +120,6 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
         dcc.Store(id="deg-list-shown", data="sensitive"),
         dcc.Interval(id="index-refresh", interval=refresh_ms),
         dcc.Store(id="run-missing", data=str(run)[:100] if missing else None),
-        dcc.Store(id="view-threshold", data=view.get("threshold")),  # a shared link's threshold, applied once
         html.Div(dbc.Alert(f"No run called {str(run)[:100]!r} that you may open: it was removed, renamed, or is "
                            "private to another user. Pick a run below.", color="warning", id="run-missing-alert")
                  if missing else None),
