@@ -25,6 +25,7 @@ STALE_SECONDS = 120.0
 # a same-host job whose process is gone is left this long after its last heartbeat to the server process that
 # follows it, which records the exit code; after that, recovery takes over (the follower died too)
 FOLLOWER_GRACE_SECONDS = 15.0
+OPEN_RETRY_SECONDS = 30.0  # how long a process starting beside others waits for the database's lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -56,16 +57,31 @@ class JobRegistry:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(_SCHEMA)
-                columns = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
-                if "kind" not in columns:  # a registry from before kinds: its jobs were all transfer runs
-                    db.execute("ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'transfer'")
-        except sqlite3.DatabaseError as exc:  # not a database, or damaged: say so, and touch nothing
-            raise DataError(f"The job database {self.path.name} cannot be opened ({exc}). It was left as it is: "
-                            "move it aside (or restore a copy) and start again; results are not affected.") from None
+        deadline = time.monotonic() + OPEN_RETRY_SECONDS
+        while True:
+            try:
+                self._create()
+                return
+            except sqlite3.OperationalError as exc:
+                # another process (a second web worker starting at the same moment) holds the lock while it sets
+                # WAL mode or creates the table; SQLite's busy timeout does not cover that step: wait and retry
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise self._unreadable(exc) from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:  # not a database, or damaged: say so, and touch nothing
+                raise self._unreadable(exc) from None
+
+    def _create(self) -> None:
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            columns = {r[1] for r in db.execute("PRAGMA table_info(jobs)")}
+            if "kind" not in columns:  # a registry from before kinds: its jobs were all transfer runs
+                db.execute("ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'transfer'")
+
+    def _unreadable(self, exc: Exception) -> DataError:
+        return DataError(f"The job database {self.path.name} cannot be opened ({exc}). It was left as it is: "
+                         "move it aside (or restore a copy) and start again; results are not affected.")
 
     @contextmanager
     def _connect(self):

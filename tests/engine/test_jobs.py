@@ -101,3 +101,19 @@ def test_a_corrupt_job_database_is_a_plain_error_and_left_untouched(tmp_path):
     with pytest.raises(DataError, match="cannot be opened.*move it aside"):
         JobRegistry(path)
     assert path.read_bytes() == before
+
+
+def test_a_database_locked_by_another_starting_process_is_waited_for_not_called_damaged(tmp_path):
+    """Two web workers start at once: the second finds the file locked while the first sets it up. That is a wait,
+    not a damaged database (the worker used to fail to boot)."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "jobs.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")  # what a starting process holds while it creates the schema
+    threading.Timer(0.5, lambda: holder.execute("COMMIT")).start()
+    registry = JobRegistry(path)
+    assert registry.get("none") is None
+    holder.close()
