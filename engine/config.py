@@ -205,6 +205,11 @@ def config_from_dict(d: dict) -> RunConfig:
     return RunConfig(train=TrainConfig.from_dict(d.pop("train", {}) or {}), **d)
 
 
+def field_default(f) -> object:
+    """A dataclass field's default value (made by its factory where it has one)."""
+    return f.default if f.default is not MISSING else f.default_factory()
+
+
 def add_settings_arguments(parser, cls, *, skip: tuple[str, ...] = ()) -> None:
     """One ``--flag`` per field of the settings dataclass ``cls``: default, choices and help come from the field,
     so the CLI never holds a copy of them."""
@@ -212,7 +217,7 @@ def add_settings_arguments(parser, cls, *, skip: tuple[str, ...] = ()) -> None:
         if f.name in skip or f.name.startswith("_"):
             continue
         meta = f.metadata or {}
-        default = f.default if f.default is not MISSING else f.default_factory()
+        default = field_default(f)
         flag = "--" + f.name.replace("_", "-")
         kind = str(f.type)
         kwargs = {"default": default, "help": meta.get("help") or f.name.replace("_", " ")}

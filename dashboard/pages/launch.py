@@ -6,20 +6,17 @@ the same job registry and runner as training, and the outcome with a link to the
 from __future__ import annotations
 
 import uuid
-from dataclasses import MISSING, fields
+from dataclasses import fields
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
 
+from engine.config import field_default
 from engine.data.errors import DataError, public_message, without_paths
 from engine.kinds import get_kind
 
 from ..auth import current_user
 from ..jobs_ui import alert as _alert, bar_progress, follow_ticket, job_from_ticket, job_ticket
-
-
-def _default(f):
-    return f.default if f.default is not MISSING else f.default_factory()
 
 
 def setting_control(prefix: str, cls, name: str, *, value=None, options=None) -> dbc.Col:
@@ -28,7 +25,7 @@ def setting_control(prefix: str, cls, name: str, *, value=None, options=None) ->
     f = next(x for x in fields(cls) if x.name == name)
     meta = f.metadata or {}
     label = meta.get("help") or name.replace("_", " ")
-    value = _default(f) if value is None else value
+    value = field_default(f) if value is None else value
     cid = f"{prefix}-{name.replace('_', '-')}"
     choices = options or meta.get("choices")
     if choices:

@@ -19,6 +19,7 @@ from ..data import catalog
 from ..config import _slug
 from ..data.install import checksums
 from ..kinds import stage_reporter
+from ..tools.metrics import seed_summary
 from ..results import h5_safe, write_atomic
 from .baselines import BASELINES
 from .metrics import HIGHER_IS_BETTER, integration_metrics
@@ -38,13 +39,6 @@ def _checksums(sources) -> dict:
     if "gdsc" in sources:
         out.update(checksums(["ccle"]))  # the lineage of every line comes from DepMap's sample info
     return out
-
-
-def _summary(values: list[float], *, higher_is_better: bool) -> dict:
-    """mean, sd, the worst seed (the lowest, or the highest where lower is better) and every seed."""
-    a = np.asarray(values, float)
-    worst = (a.min() if higher_is_better else a.max()) if len(a) else np.nan
-    return {"mean": float(a.mean()), "sd": float(a.std()), "worst": float(worst), "per_seed": a.tolist()}
 
 
 def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | None = None,
@@ -95,7 +89,7 @@ def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | Non
                     fold_metrics.append(integration_metrics(embed(model, X[held], device), obs[held]))
                 runs[variant].append({k: float(np.mean([f[k] for f in fold_metrics])) for k in HIGHER_IS_BETTER})
     for variant, rows in runs.items():
-        metrics[variant] = {k: _summary([r[k] for r in rows], higher_is_better=better)
+        metrics[variant] = {k: seed_summary([r[k] for r in rows], higher_is_better=better)
                             for k, better in HIGHER_IS_BETTER.items()}
 
     say("display", 0.85, "a display model on every line, and UMAPs")

@@ -126,12 +126,3 @@ def classification_report(truth: pd.Series, predicted: pd.Series) -> tuple[pd.Da
     report = pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=pd.Index(labels, name="moa"))
     cm = pd.DataFrame(confusion_matrix(truth[ok], predicted[ok], labels=labels), index=labels, columns=labels)
     return report, cm
-
-
-def summarize(values: list[float]) -> dict:
-    """mean, sd and worst of one metric over seeds."""
-    a = np.asarray(values, float)
-    ok = a[np.isfinite(a)]
-    if not len(ok):  # no query had a qualifying neighbour (e.g. NSCB with one batch)
-        return {"mean": float("nan"), "sd": float("nan"), "worst": float("nan"), "per_seed": a.tolist()}
-    return {"mean": float(ok.mean()), "sd": float(ok.std()), "worst": float(ok.min()), "per_seed": a.tolist()}

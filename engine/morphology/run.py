@@ -21,11 +21,12 @@ from ..data.errors import DataError
 from ..config import _slug
 from ..data.install import checksums
 from ..kinds import stage_reporter
+from ..tools.metrics import seed_summary
 from ..results import h5_safe, write_atomic
 from .channels import channel_ranking, effect_sizes, group_ranking
 from .evaluate import (classification_report, moa_average_precision, moa_map, nearest_moa,
                        nearest_moa_by_similarity, nn_accuracy,
-                       phenotypic_activity, summarize)
+                       phenotypic_activity)
 from .profiles import (PREPROCESSED, check_profiles, control_mask, feature_annotation, feature_columns, normalize_per_plate,
                        read_profiles, select_features, treatment_profiles)
 from .settings import MorphologySettings
@@ -125,11 +126,11 @@ def run(settings: MorphologySettings, *, progress: Callable[[dict], None] | None
         per_moa["learned"] = pd.concat([m["mAP"] for m in maps], axis=1).mean(1).to_frame("mAP")
         per_moa["learned"]["p_value"] = pd.concat([m["p_value"] for m in maps], axis=1).max(1)
         metrics["learned"] = {
-            "nsc": summarize([nn_accuracy(r["nsc"], truth) for r in runs]),
-            "nscb": summarize([nn_accuracy(r["nscb"], truth) for r in runs]),
-            "classifier_accuracy": summarize([nn_accuracy(r["classifier"], truth) for r in runs]),
-            "map_mean": summarize([float(m["mAP"].mean()) for m in maps]),
-            "map_worst_moa": summarize([float(m["mAP"].min()) for m in maps]),
+            "nsc": seed_summary([nn_accuracy(r["nsc"], truth) for r in runs]),
+            "nscb": seed_summary([nn_accuracy(r["nscb"], truth) for r in runs]),
+            "classifier_accuracy": seed_summary([nn_accuracy(r["classifier"], truth) for r in runs]),
+            "map_mean": seed_summary([float(m["mAP"].mean()) for m in maps]),
+            "map_worst_moa": seed_summary([float(m["mAP"].min()) for m in maps]),
             "holdout": "leave one compound out" if settings.n_folds == 0 else f"{settings.n_folds} folds by compound",
             "model": "ProfileEmbedder (MLP, cross-entropy, control class included)", "seeds": seeds}
         # the seed ensemble: each query's similarities averaged over the seeds' models (none saw its compound)

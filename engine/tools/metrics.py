@@ -31,3 +31,14 @@ def summarize(per_seed: list[dict[str, float]]) -> dict[str, dict]:
         out[m] = {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
                   "min": float(np.min(v)), "per_seed": v.tolist()}
     return out
+
+
+def seed_summary(values, *, higher_is_better: bool = True) -> dict:
+    """mean, sd, the worst seed (the lowest, or the highest where lower is better) and every seed's value, over
+    the seeds whose value is finite (NaN everywhere when none is)."""
+    a = np.asarray(values, float)
+    ok = a[np.isfinite(a)]
+    if not len(ok):
+        return {"mean": float("nan"), "sd": float("nan"), "worst": float("nan"), "per_seed": a.tolist()}
+    worst = ok.min() if higher_is_better else ok.max()
+    return {"mean": float(ok.mean()), "sd": float(ok.std()), "worst": float(worst), "per_seed": a.tolist()}
