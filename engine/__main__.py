@@ -310,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_kind_verb(sub, "image_qc", "image QC metrics per tile and an isolation forest")
     _add_kind_verb(sub, "integration", "bulk sources integrated without batch effects: a center-loss autoencoder "
                                        "against ComBat and Harmony, scored on held-out cell lines")
+    _add_kind_verb(sub, "imputation", "dropout imputation measured by masking non-zero values, with harm checks "
+                                      "(false correlations, new DE genes)")
     d = sub.add_parser("demo", help="install the demo data and make the PLX4720 demo result if it is missing")
     d.add_argument("--out", default="precomputed", help="results folder")
     d.add_argument("--seeds", type=int, default=3, help="number of seeds (the benchmarks use 5)")

@@ -226,7 +226,7 @@ def add_settings_arguments(parser, cls, *, skip: tuple[str, ...] = ()) -> None:
         if isinstance(default, bool):
             kwargs = {"action": BooleanOptionalAction, "default": default, "help": kwargs["help"]}
         elif isinstance(default, tuple):  # several values: --flag A B
-            kwargs.update(nargs="+", type=int if "tuple[int" in kind else str)
+            kwargs.update(nargs="+", type=int if "tuple[int" in kind else float if "tuple[float" in kind else str)
         elif "int" in kind and "float" not in kind:
             kwargs["type"] = int
         elif "float" in kind:

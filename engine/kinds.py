@@ -59,6 +59,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "/morphology", "image_qc", "image_qc"),
     Kind("integration", "Bulk sources without batch effects", "engine.integration.settings:IntegrationSettings",
          "engine.integration.run:run", "/bulk", "integration", "integration"),
+    Kind("imputation", "Dropout imputation", "engine.imputation.settings:ImputationSettings",
+         "engine.imputation.run:run", "/imputation", "imputation", "imputation"),
 )}
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from . import provenance
-from .data import catalog, load_bulk, read_single_cell
-from .data.install import checksums
+from .data import load_bulk, read_single_cell
+from .data.install import checksums, source_checksums
 from .model import DrugResponseModel
 from .preprocess import harmonize
 from .results import h5_safe, write_atomic
@@ -29,15 +29,7 @@ Progress = Callable[[dict], None]
 
 
 def _data_checksums(cfg: RunConfig) -> dict:
-    out = {}
-    for source in (cfg.bulk, cfg.sc, cfg.sc_labels):
-        if not source:
-            continue
-        if catalog.is_dataset_id(source):
-            ds = catalog.get(source)
-            out.update(checksums([source, *ds.requires]))
-        else:
-            out[f"file:{Path(source).name}"] = {"path": str(source), "sha256": provenance.file_checksum(source)}
+    out = source_checksums([cfg.bulk, cfg.sc, cfg.sc_labels])
     if cfg.bulk == "gdsc" and cfg.response in ("binary", "auto"):  # auto reads scDEAL's labels to decide
         out.update(checksums(["scdeal_bulk_labels"]))
     return out

@@ -117,7 +117,25 @@ def kind_summary_lines(path: str | Path) -> list[str]:
         unit = str(qc.get("unit", "cell"))
         return [f"{int(qc['n_flagged']):,} of {int(qc['n_cells']):,} {unit}s flagged at outlier score "
                 f"{float(qc['threshold']):.3f} (metrics: {', '.join(map(str, qc['metrics']))})"]
+    if kind == "imputation":
+        return imputation_summary_lines(adata)
     return summary_lines(adata)
+
+
+def imputation_summary_lines(adata: ad.AnnData) -> list[str]:
+    """Cells and genes, then RMSE / L1 / Pearson per method and masked share, then the false-correlation ratio."""
+    pre = adata.uns.get("preprocessing", {})
+    lines = [f"{adata.n_obs:,} cells x {adata.n_vars:,} genes ({float(pre.get('share_nonzero', 0)):.1%} non-zero)"]
+    table = adata.uns.get("masking_table")
+    if table is not None:
+        for _, r in pd.DataFrame(table).iterrows():
+            lines.append(f"{r['method']:12s} {float(r['rate']):4.0%} masked: RMSE {r['rmse']:.3f}  L1 {r['l1']:.3f}  "
+                         f"Pearson {r['pearson']:.3f}  (worst seed RMSE {r['rmse_worst']:.3f})")
+    for method, h in adata.uns.get("harm", {}).items():
+        fc = h["false_correlations"]
+        lines.append(f"{method:12s} false correlations on a permuted null: {float(fc['imputed_rate']):.2%} vs "
+                     f"{float(fc['null_rate']):.2%} measured ({float(fc['ratio']):.1f}x)")
+    return lines
 
 
 def morphology_summary_lines(adata: ad.AnnData) -> list[str]:

@@ -231,3 +231,21 @@ def write_mirror(folder: str | Path, ids: Iterable[str] | None = None, *,
 def checksums(dataset_ids: Iterable[str]) -> dict[str, dict[str, str]]:
     """Catalog sha256 of every file of the given datasets (for run provenance)."""
     return {i: {f.name: f.sha256 for f in get(i).files} for i in dataset_ids}
+
+
+def source_checksums(sources: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Provenance checksums of the inputs a run read: a catalog id's files (and the sets it requires), or a
+    user's file by its own sha256 (``file:NAME``). A ``dataset:variant`` id counts as its dataset."""
+    from .. import provenance
+    from .catalog import is_dataset_id
+
+    out: dict[str, dict[str, str]] = {}
+    for source in sources:
+        if not source:
+            continue
+        dataset = str(source).split(":")[0]
+        if is_dataset_id(dataset):
+            out.update(checksums([dataset, *get(dataset).requires]))
+        else:
+            out[f"file:{Path(source).name}"] = {"path": str(source), "sha256": provenance.file_checksum(source)}
+    return out

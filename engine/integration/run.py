@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .. import provenance
-from ..data import catalog
 from ..config import _slug
-from ..data.install import checksums
+from ..data.install import checksums, source_checksums
 from ..kinds import stage_reporter
 from ..tools.metrics import seed_summary
 from ..results import h5_safe, write_atomic
@@ -30,12 +29,7 @@ SUBFOLDER = "integration"
 
 
 def _checksums(sources) -> dict:
-    out = {}
-    for s in sources:
-        if catalog.is_dataset_id(s):
-            out.update(checksums([s, *catalog.get(s).requires]))
-        else:
-            out[f"file:{Path(s).name}"] = {"path": str(s), "sha256": provenance.file_checksum(s)}
+    out = source_checksums(sources)
     if "gdsc" in sources:
         out.update(checksums(["ccle"]))  # the lineage of every line comes from DepMap's sample info
     return out

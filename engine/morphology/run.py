@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 
 from .. import provenance
-from ..data import catalog
 from ..data.errors import DataError
 from ..config import _slug
-from ..data.install import checksums
+from ..data.install import source_checksums
 from ..kinds import stage_reporter
 from ..tools.metrics import seed_summary
 from ..results import h5_safe, write_atomic
@@ -35,9 +34,7 @@ SUBFOLDER = "morphology"
 
 
 def _checksums(source: str) -> dict:
-    if catalog.is_dataset_id(source.split(":")[0]):
-        return checksums([source.split(":")[0]])
-    return {f"file:{Path(source).name}": {"path": str(source), "sha256": provenance.file_checksum(source)}}
+    return source_checksums([source])
 
 
 def _exclude(wells: pd.DataFrame, decision_path: str) -> tuple[pd.DataFrame, dict]:
