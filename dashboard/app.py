@@ -20,7 +20,7 @@ from engine.jobs import JobRegistry, recover_dead_jobs
 from . import auth, limits, preload
 from .background import flask_cache_config, make_manager
 from .expression import clean_stores
-from .pages import bulk, compare, explore, morphology, qc, train
+from .pages import bulk, compare, explore, imputation, morphology, qc, train
 from .qc_store import QCStore
 from .results import ResultStore
 
@@ -90,12 +90,14 @@ def create_app(config: dict | None = None) -> dash.Dash:
     app.server.config["SCRESPONSE"] = cfg
     morph_results, image_qc_results = morphology.stores(cfg)
     bulk_results = bulk.stores(cfg)
+    imputation_results = imputation.stores(cfg)
     pages = {"/": ("Explore", lambda run=None, search=None: explore.layout(store, refresh_ms=cfg["INDEX_REFRESH_MS"],
                                                                            run=run, search=search)),
              "/compare": ("Compare", lambda run=None: compare.layout(store, run=run)),
              "/qc": ("QC", lambda run=None: qc.layout(qc_store.names())),
              "/morphology": ("Morphology", morphology.page(morph_results, image_qc_results)),
              "/bulk": ("Bulk sources", bulk.page(bulk_results)),
+             "/imputation": ("Imputation", imputation.page(imputation_results)),
              "/train": ("Train", lambda run=None: train.layout(max_upload_mb=cfg["MAX_UPLOAD_MB"]))}
 
     def shell():
@@ -140,6 +142,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
     qc.register(app, qc_store, cfg, registry)
     morphology.register(app, registry, cfg, morph_results, image_qc_results)
     bulk.register(app, registry, cfg, bulk_results)
+    imputation.register(app, registry, cfg, imputation_results)
     app.server.extensions["scresponse_store"] = store
     app.server.extensions["scresponse_jobs"] = registry
     app.server.extensions["scresponse_celery"] = celery_app

@@ -17,6 +17,7 @@ from pathlib import Path
 from .data import catalog
 from .data.bulk import RESPONSES as BULK_RESPONSES, SCREENS
 from .data.errors import DataError
+from .imputation.methods import METHODS as IMPUTATION_METHODS
 from .tools.metrics import DEFAULT_THRESHOLD
 
 ENCODERS = ("ae", "dae", "vae")
@@ -123,6 +124,7 @@ class RunConfig:
     seeds: int = _opt(5, low=1, high=20, help="seeds")
     first_seed: int = _opt(0, low=0, high=2**31 - 1, help="first seed")
     n_top_genes: int | None = _opt(None, low=50, high=100_000, help="highly variable genes")
+    impute: str = _opt("none", choices=("none", *IMPUTATION_METHODS), help="impute the cells' dropouts first")
     threshold: float = _opt(DEFAULT_THRESHOLD, low=0.0, high=1.0, low_open=True, high_open=True, help="threshold")
     out: str = "precomputed"
     name: str | None = None

@@ -83,7 +83,8 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
 
             cells, qc_record = apply_decision(cells, cfg.qc, source=cfg.sc)
     with timer.stage("preprocess"):
-        bulk, cells = harmonize(bulk, cells, n_top_genes=cfg.n_top_genes)
+        bulk, cells = harmonize(bulk, cells, n_top_genes=cfg.n_top_genes, impute=cfg.impute, seed=seeds[0],
+                                device=cfg.train.device)
     report({"stage": "preprocess", "fraction": 0.05,
             "message": f"{bulk.n_obs} cell lines, {cells.n_obs} cells, {cells.n_vars} shared genes"})
 

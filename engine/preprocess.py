@@ -65,10 +65,13 @@ def shared_genes(bulk: ad.AnnData, cells: ad.AnnData, *, min_shared: int = MIN_S
 
 
 def harmonize(bulk: ad.AnnData, cells: ad.AnnData, *, n_top_genes: int | None = None,
-              min_shared: int = MIN_SHARED_GENES) -> tuple[ad.AnnData, ad.AnnData]:
+              min_shared: int = MIN_SHARED_GENES, impute: str = "none", seed: int = 0,
+              device: str = "auto") -> tuple[ad.AnnData, ad.AnnData]:
     """Shared genes, counts normalised, both sides standardised into ``layers['scaled']``.
 
     With ``n_top_genes``, keep that many highly variable genes (scanpy, on the cells) among the shared ones.
+    With ``impute`` (a method of :mod:`engine.imputation.methods`), the cells' dropouts are imputed on the
+    shared genes (``layers['imputed_<method>']``; ``X`` stays as measured) and the model reads the imputed values.
     Writes ``uns['preprocess']`` on both objects.
     """
     cells = cells.copy()
@@ -82,10 +85,16 @@ def harmonize(bulk: ad.AnnData, cells: ad.AnnData, *, n_top_genes: int | None = 
         genes = list(cells.var_names[cells.var["highly_variable"]])
         cells = cells[:, genes].copy()
     bulk = bulk[:, genes].copy()
-    for a in (bulk, cells):
-        a.layers["scaled"] = standardize(a.X)
+    imputed = None
+    if impute and impute != "none":
+        from .tools.imputation import impute as impute_cells
+
+        imputed = impute_cells(cells, method=impute, seed=seed, **({"device": device} if impute == "autoencoder" else {}))
+    bulk.layers["scaled"] = standardize(bulk.X)
+    cells.layers["scaled"] = standardize(cells.layers[imputed] if imputed else cells.X)
     info = {"n_shared_genes": len(genes), "n_top_genes": n_top_genes or 0,
             "counts_normalized": bool(cells.uns.get("sc_input", {}).get("counts")),
+            "imputation": f"{impute} (layers['{imputed}']; the model reads it)" if imputed else "none",
             "standardization": "per-sample z-score across shared genes, then per-gene z-score within each domain"}
     bulk.uns["preprocess"] = cells.uns["preprocess"] = info
     return bulk, cells

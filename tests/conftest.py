@@ -97,3 +97,15 @@ def integration_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("precomputed")
     return run_kind("integration", {"out": str(out), "seeds": 1, "n_folds": 3, "epochs": 30, "pinch": 8,
                                     "name": "bulk-test"})
+
+
+@pytest.fixture(scope="session")
+def imputation_run(tmp_path_factory):
+    """One real PC9 imputation with fast settings (500 genes, one seed, one masked share, 30 autoencoder epochs):
+    checks the plumbing, not the figures (bench/imputation.py measures those)."""
+    from engine.kinds import run_kind
+
+    out = tmp_path_factory.mktemp("precomputed")
+    return run_kind("imputation", {"sc": "pc9_erlotinib", "methods": ["autoencoder", "knn"], "n_top_genes": 500,
+                                   "seeds": 1, "rates": [0.2], "ae_epochs": 30, "groupby": "sample",
+                                   "out": str(out), "name": "pc9-imputation"})

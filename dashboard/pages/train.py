@@ -147,9 +147,10 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                   State("train-encoder", "value"), State("train-aligner", "value"), State("train-device", "value"),
                   State("train-pretrain-epochs", "value"), State("train-transfer-epochs", "value"),
                   State("train-seeds", "value"), State("train-name", "value"), State("train-analyse", "value"),
-                  State("train-qc", "value"), State("train-visibility", "value"), prevent_initial_call=True)
+                  State("train-qc", "value"), State("train-visibility", "value"), State("train-impute", "value"),
+                  prevent_initial_call=True)
     def launch(_, response, screen, drug, sc, token, label_column, encoder, aligner, device, pre_epochs, tr_epochs,
-               seeds, name, analyse, qc_name, visibility):
+               seeds, name, analyse, qc_name, visibility, impute):
         user = current_user()
         try:
             if not drug:
@@ -176,7 +177,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
             train = TrainConfig(encoder_type=encoder, aligner=aligner, device=device, pretrain_epochs=pre_epochs,
                                 transfer_epochs=tr_epochs)
             cfg_run = RunConfig(drug=drug, sc=sc_source, response=response, screen=screen, label_column=labels,
-                                seeds=seeds, out=results_dir, qc=qc_path, owner=user,
+                                seeds=seeds, out=results_dir, qc=qc_path, owner=user, impute=impute or "none",
                                 visibility=visibility or "private", train=train).validate()
         except (DataError, UploadError) as exc:
             return no_update, _alert(public_message(exc), id_="launch-error")

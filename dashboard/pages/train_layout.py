@@ -23,6 +23,10 @@ JOB_COLUMNS = [("name", "run"), ("kind", "kind"), ("status", "status"), ("progre
                ("open", "open")]
 
 
+IMPUTE_LABELS = {"none": "no imputation", "autoencoder": "masked autoencoder", "knn": "kNN average",
+                 "diffusion": "diffusion (MAGIC-style)", "gene_mean": "gene's non-zero mean"}
+
+
 def single_cell_options() -> list[dict]:
     sets = [d for d in catalog.datasets() if d.kind == "single_cell"]
     return ([{"label": f"{d.id} ({d.drug})" if d.drug else d.id, "value": d.id} for d in sets]
@@ -60,7 +64,13 @@ def layout(*, max_upload_mb: float) -> html.Div:
         ], style={"display": "none"}),
         html.Div(id="train-upload-status"),
         dbc.Row([_field("QC decision (its flagged cells are left out)", dcc.Dropdown(id="train-qc", placeholder="none"),
-                        help_="made on the QC page for this dataset")]),
+                        help_="made on the QC page for this dataset"),
+                 _field("Impute dropouts first", dbc.Select(
+                     id="train-impute", value=RunConfig.__dataclass_fields__["impute"].default,
+                     options=[{"label": IMPUTE_LABELS.get(m, m), "value": m}
+                              for m in limits(RunConfig, "impute")["choices"]]),
+                        help_="counts or log-normalised cells only; see the Imputation page for what each method "
+                              "recovers and invents")]),
     ])], className="mb-3")
     model_card = dbc.Card([dbc.CardHeader("Model"), dbc.CardBody([
         dbc.Row([_field("Encoder", dbc.Select(id="train-encoder", value="ae", options=[

@@ -60,7 +60,7 @@ def de_genes(X: np.ndarray, groups: np.ndarray, genes, *, fdr: float = DE_FDR,
     labels = pd.Categorical(np.asarray(groups).astype(str))
     if len(labels.categories) != 2:
         raise ValueError("de_genes compares exactly two groups")
-    a = ad.AnnData(np.asarray(X, np.float32), obs=pd.DataFrame({"g": labels}))
+    a = ad.AnnData(np.asarray(X, np.float32), obs=pd.DataFrame({"g": labels}, index=[f"c{i}" for i in range(len(labels))]))
     a.var_names = [str(g) for g in genes]
     first = labels.categories[0]
     sc.tl.rank_genes_groups(a, "g", groups=[first], reference=labels.categories[1], method="wilcoxon")

@@ -155,3 +155,36 @@ def test_imputation_009_cli_refuses_z_scored_counts_in_plain_words(tmp_path, cap
     assert main(["imputation", "--sc", str(path), "--out", str(tmp_path), "-q"]) == 2
     err = capsys.readouterr().err
     assert "negative" in err and "z-scored" in err and "Traceback" not in err
+
+
+def _bulk_for(cells):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    return ad.AnnData(rng.normal(size=(30, cells.n_vars)).astype(np.float32),
+                      obs=pd.DataFrame({"response": [0, 1] * 15}, index=[f"line{i}" for i in range(30)]),
+                      var=pd.DataFrame(index=cells.var_names))
+
+
+def test_imputation_010_transfer_reads_imputed_cells_and_keeps_x_as_measured():
+    from engine.preprocess import harmonize, standardize
+
+    cells = synthetic_expression(n_cells=80, n_genes=60)
+    cells.uns["sc_input"] = {"counts": True}
+    bulk, plain = harmonize(_bulk_for(cells), cells)
+    _, imputed = harmonize(_bulk_for(cells), cells, impute="knn")
+    assert "imputed_knn" in imputed.layers and "imputed_knn" not in plain.layers
+    assert np.allclose(imputed.X.toarray(), plain.X.toarray())  # X: the measured (log-normalised) values
+    assert np.allclose(imputed.layers["scaled"], standardize(imputed.layers["imputed_knn"]))
+    assert not np.allclose(imputed.layers["scaled"], plain.layers["scaled"])
+    assert imputed.uns["preprocess"]["imputation"].startswith("knn")
+
+
+def test_imputation_011_transfer_refuses_to_impute_z_scored_cells():
+    from engine.preprocess import harmonize
+
+    cells = synthetic_expression(n_cells=80, n_genes=60)
+    cells.X = cells.X.toarray() - 1.0
+    cells.uns["sc_input"] = {"counts": False}
+    with pytest.raises(DataError, match="z-scored"):
+        harmonize(_bulk_for(cells), cells, impute="autoencoder")
