@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from engine.provenance import file_identity, pid_alive
 
 BLOCK_BYTES = 32 * 2**20  # memory for one block of X while building, or of genes while summing
+LAYER_TAG = "@"  # a layer's store is named <result>@<layer>-<key>.f32 (result names never hold "@")
 
 
 class GeneMajor:
@@ -32,17 +33,19 @@ class GeneMajor:
         self.moments = (totals[0], totals[1])  # per-gene sum and sum of squares over all cells (float64)
 
     @classmethod
-    def open_or_build(cls, X, *, source: Path, cache_dir: Path) -> GeneMajor:
-        """The store for ``X`` (dense, sparse, or a backed h5py/anndata dataset) of the result ``source``."""
+    def open_or_build(cls, X, *, source: Path, cache_dir: Path, layer: str | None = None) -> GeneMajor:
+        """The store for ``X`` (dense, sparse, or a backed h5py/anndata dataset) of the result ``source``;
+        ``layer`` names a store of one of its layers (e.g. imputed values) beside the store of ``X``."""
         n_cells, n_genes = X.shape
         key = hashlib.sha1(file_identity(source).encode()).hexdigest()[:16]
         cache_dir.mkdir(parents=True, exist_ok=True)
-        path = cache_dir / f"{source.stem}-{key}.f32"
+        stem = f"{source.stem}{LAYER_TAG}{layer}" if layer else source.stem
+        path = cache_dir / f"{stem}-{key}.f32"
         if not path.exists():
-            with open(cache_dir / f"{source.stem}.lock", "w") as lock:
+            with open(cache_dir / f"{stem}.lock", "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)  # a second worker waits here, then finds the file built
                 if not path.exists():
-                    for old in cache_dir.glob(f"{source.stem}-*"):  # an older version of the same result
+                    for old in cache_dir.glob(f"{stem}-*"):  # an older version of the same result
                         old.unlink(missing_ok=True)
                     _build(X, path, n_cells, n_genes)
         return cls(path, n_cells, n_genes)
@@ -79,7 +82,7 @@ def clean_stores(cache_dir: Path, results_dir: Path) -> list[Path]:
                 continue  # a build in progress in another worker
         elif p.suffix in (".f32", ".lock"):
             stem = p.stem if p.suffix == ".lock" else p.stem.rsplit("-", 1)[0]
-            if stem in results:
+            if stem.split(LAYER_TAG)[0] in results:
                 continue
         else:
             continue

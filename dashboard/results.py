@@ -80,7 +80,7 @@ class RunData:
         self.expression_dir = Path(expression_dir)
         self._columns: dict[str, np.ndarray] = {}
         self._read_lock, self._x_lock = threading.Lock(), threading.Lock()
-        self._expression: GeneMajor | None = None
+        self._stores: dict[str | None, GeneMajor] = {}
         with h5py.File(path, "r") as f:
             index = f["obs"].attrs["_index"]
             self.n = int(f["obs"][index].shape[0])
@@ -88,6 +88,8 @@ class RunData:
                           "obsm": set(f["obsm"]) if "obsm" in f else set()}
             self._uns = read_elem(f["uns"]) if "uns" in f else {}
             self.genes = list(read_elem(f["var"]).index)
+            # imputed values (a run with --impute): shown on request, beside the measured X
+            self.imputed_layers = sorted(k for k in (f["layers"] if "layers" in f else ()) if k.startswith("imputed_"))
 
     def _subset(self, limit: int) -> np.ndarray:
         if self.n <= limit:
@@ -146,20 +148,28 @@ class RunData:
     def expression(self) -> GeneMajor:
         """Cells x genes, gene-major on disk (``dashboard.expression``), built by the first panel that needs
         expression (a gene colour, DEGs), or in the background when the run is opened."""
+        return self.store(None)
+
+    def store(self, layer: str | None) -> GeneMajor:
+        """The gene-major store of ``X`` (``layer`` None) or of one of the imputed layers."""
+        if layer is not None and layer not in self.imputed_layers:
+            raise KeyError(f"no layer {layer!r} in this run")
         with self._x_lock:
-            if self._expression is None:
+            if layer not in self._stores:
                 with h5py.File(self.path, "r") as f:
-                    X = sparse_dataset(f["X"]) if isinstance(f["X"], h5py.Group) else f["X"]
-                    self._expression = GeneMajor.open_or_build(X, source=Path(self.path), cache_dir=self.expression_dir)
-            return self._expression
+                    node = f["X"] if layer is None else f["layers"][layer]
+                    X = sparse_dataset(node) if isinstance(node, h5py.Group) else node
+                    self._stores[layer] = GeneMajor.open_or_build(X, source=Path(self.path),
+                                                                  cache_dir=self.expression_dir, layer=layer)
+            return self._stores[layer]
 
     @cached_property
     def _gene_index(self) -> dict[str, int]:
         return {g: j for j, g in enumerate(self.genes)}
 
-    def gene(self, name: str) -> np.ndarray:
-        """Expression of one gene over all cells."""
-        return self.expression.gene(self._gene_index[name])
+    def gene(self, name: str, *, layer: str | None = None) -> np.ndarray:
+        """Expression of one gene over all cells: measured (``X``), or the imputed ``layer``."""
+        return self.store(layer).gene(self._gene_index[name])
 
     def uns(self, *keys, default=None):
         node = self._uns

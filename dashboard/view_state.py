@@ -16,7 +16,7 @@ _GENE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,49}$")
 
 def encode_view(*, run: str | None, color: str | None, gene: str | None, threshold) -> str:
     """The query string (``?run=...&color=...``) of a view; empty parts are left out."""
-    parts = {"run": run, "color": color, "gene": gene if color == "gene" else None,
+    parts = {"run": run, "color": color, "gene": gene if str(color or "").startswith("gene") else None,
              "threshold": None if threshold is None else f"{float(threshold):.2f}"}
     return "?" + urlencode({k: v for k, v in parts.items() if v not in (None, "")})
 
@@ -27,7 +27,7 @@ def decode_view(search: str | None, *, colours: list[str]) -> dict:
     view = {}
     if q.get("run"):
         view["run"] = q["run"][:200]
-    if q.get("color") in colours or re.match(r"^obs:[A-Za-z0-9_.-]{1,64}$", q.get("color") or ""):
+    if q.get("color") in colours or re.match(r"^(obs:|gene@imputed_)[A-Za-z0-9_.-]{1,64}$", q.get("color") or ""):
         view["color"] = q["color"]
     if q.get("gene") and _GENE.match(q["gene"]):
         view["gene"] = q["gene"]

@@ -23,7 +23,7 @@ from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
 from ..view_state import encode_view
 from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
-from .explore_umap import COLOR_BY, cluster_table, colour_options, predicted_labels, umap_figure
+from .explore_umap import COLOR_BY, IMPUTED, cluster_table, colour_options, predicted_labels, umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -200,13 +200,17 @@ def register(app, store, cache) -> None:
         return colour_options(open_run(path)) if path else COLOR_BY
 
     @app.callback(Output("color-by", "value"), Output("gene", "value"),
-                  Input("attr-table", "cellClicked"), Input("gene", "value"), prevent_initial_call=True)
-    def colour_by_gene(clicked, gene):
+                  Input("attr-table", "cellClicked"), Input("gene", "value"), State("color-by", "value"),
+                  prevent_initial_call=True)
+    def colour_by_gene(clicked, gene, colour):
+        """A gene picked (in the search box or the attribution table) colours the UMAP by it: by its imputed
+        values if those are shown, else by the measured ones."""
+        keep = colour if str(colour or "").startswith(IMPUTED) else "gene"
         if ctx.triggered_id == "attr-table":
             if not clicked or not clicked.get("rowId"):
                 raise PreventUpdate
-            return "gene", clicked["rowId"]
-        return ("gene", no_update) if gene else (no_update, no_update)
+            return keep, clicked["rowId"]
+        return (keep, no_update) if gene else (no_update, no_update)
 
     # Runs in the browser: forward only the selection's geometry (or, without geometry, point positions),
     # never the full list of selected points, so a selection of 100k cells stays a small request.

@@ -20,10 +20,27 @@ ANNOTATION = "obs:"  # colour by any annotation column of the result: "obs:<colu
 _SHOWN = {o["value"] for o in COLOR_BY} | {"label"}
 
 
+IMPUTED = "gene@"  # colour by a gene's imputed values: "gene@<layer>"
+
+
 def colour_options(run) -> list[dict]:
-    """The page's colourings, then every other annotation column of this run."""
+    """The page's colourings, a gene's imputed values where the run imputed its cells, then every other
+    annotation column of this run."""
+    imputed = [{"label": f"gene expression, imputed ({layer[len('imputed_'):]})", "value": f"{IMPUTED}{layer}"}
+               for layer in getattr(run, "imputed_layers", [])]
     extra = [{"label": f"annotation: {k}", "value": f"{ANNOTATION}{k}"} for k in run.obs_keys if k not in _SHOWN]
-    return COLOR_BY + extra
+    return COLOR_BY + imputed + extra
+
+
+def gene_values(run, gene: str, color_by: str) -> tuple[np.ndarray, str]:
+    """A gene's values and their label: measured, or imputed when ``color_by`` is ``gene@<layer>``; where the
+    run holds imputed values, the label always says which are shown."""
+    layer = color_by[len(IMPUTED):] if color_by.startswith(IMPUTED) else None
+    if layer and layer not in getattr(run, "imputed_layers", []):
+        layer = None
+    if layer:
+        return run.gene(gene, layer=layer), f"{gene}, imputed ({layer[len('imputed_'):]})"
+    return run.gene(gene), f"{gene}, measured" if getattr(run, "imputed_layers", []) else gene
 
 
 def predicted_labels(run, threshold: float | None) -> np.ndarray | None:
@@ -65,10 +82,11 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
         return fig.message_figure("No UMAP in this file (obsm['X_umap'] missing)")
     d = run.display_index
     kw = {"categorical": False, "colorscale": fig.SCORE_SCALE, "cmin": 0.0, "cmax": 1.0}
-    if color_by == "gene":
+    if color_by == "gene" or color_by.startswith(IMPUTED):
         if not gene:
             return fig.message_figure("Pick a gene in the search box to colour by its expression")
-        values, label, kw = run.gene(gene), gene, {"categorical": False, "colorscale": "Viridis"}
+        values, label = gene_values(run, gene, color_by)
+        kw = {"categorical": False, "colorscale": "Viridis"}
     elif color_by == "label":
         if run.labels is None:
             return fig.message_figure("This run has no single-cell labels")

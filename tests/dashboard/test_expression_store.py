@@ -6,6 +6,7 @@ import threading
 
 import anndata as ad
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from dashboard import expression
@@ -57,8 +58,10 @@ def test_start_up_removes_dead_builds_and_stores_of_deleted_results(tmp_path):
     results.mkdir()
     cache.mkdir()
     (results / "kept.h5ad").write_bytes(b"x")
-    keep = [cache / "kept-0123456789abcdef.f32", cache / "kept.lock", cache / f".kept-1.f32.{os.getpid()}.tmp"]
-    gone = [cache / "deleted-0123456789abcdef.f32", cache / "deleted.lock", cache / ".kept-1.f32.999999999.tmp"]
+    keep = [cache / "kept-0123456789abcdef.f32", cache / "kept.lock", cache / f".kept-1.f32.{os.getpid()}.tmp",
+            cache / "kept@imputed_knn-0123456789abcdef.f32", cache / "kept@imputed_knn.lock"]
+    gone = [cache / "deleted-0123456789abcdef.f32", cache / "deleted.lock", cache / ".kept-1.f32.999999999.tmp",
+            cache / "deleted@imputed_knn-0123456789abcdef.f32"]
     for p in keep + gone:
         p.write_bytes(b"0" * 16)
     assert sorted(clean_stores(cache, results)) == sorted(gone)
@@ -78,3 +81,28 @@ def test_a_result_replaced_in_place_with_the_same_mtime_is_a_new_identity(tmp_pa
     os.utime(replacement, ns=(st.st_atime_ns, st.st_mtime_ns))  # same modification time
     os.replace(replacement, path)
     assert file_identity(path) != before
+
+
+def test_explore_colours_a_gene_by_measured_or_imputed_values_and_says_which(plx_run, tmp_path):
+    """A run made with --impute holds imputed layers: the colourings offer them, and the title names what is shown."""
+    import anndata as ad
+
+    from dashboard.pages.explore_umap import colour_options, umap_figure
+    from dashboard.results import RunData
+
+    a = ad.read_h5ad(plx_run)
+    measured = np.asarray(a.X.toarray() if hasattr(a.X, "toarray") else a.X, np.float32)
+    a.layers["imputed_knn"] = measured + 1.0
+    path = tmp_path / "imputed-run.h5ad"
+    a.write_h5ad(path)
+    run = RunData(str(path), max_display=100_000, expression_dir=tmp_path / "expr")
+    assert {"label": "gene expression, imputed (knn)", "value": "gene@imputed_knn"} in colour_options(run)
+    gene = run.genes[3]
+    shown = umap_figure(run, color_by="gene@imputed_knn", gene=gene)
+    assert "imputed (knn)" in shown.layout.title.text
+    assert np.allclose(run.gene(gene, layer="imputed_knn"), measured[:, 3] + 1.0)
+    assert np.allclose(run.gene(gene), measured[:, 3])
+    assert f"{gene}, measured" in umap_figure(run, color_by="gene", gene=gene).layout.title.text
+    assert "imputed" not in umap_figure(run, color_by="gene@imputed_nope", gene=gene).layout.title.text
+    with pytest.raises(KeyError):
+        run.store("counts")
