@@ -70,6 +70,15 @@ class DrugResponseModel:
         z, _ = self._forward(adata, transferred)
         return z.cpu().numpy()
 
+    def get_reconstruction(self, adata: ad.AnnData | None = None, *, transferred: bool = True) -> np.ndarray:
+        """The single-cell decoder's output for each row (cells by default): the expression the model expects for
+        the cell, on the scale it reads (``layers['scaled']``: standardised), as scvi-tools' normalised expression.
+        For dropout imputation in log-normalised units see :func:`engine.tools.imputation.impute`."""
+        z, _ = self._forward(adata, transferred)
+        net = self._net(transferred)
+        with torch.no_grad():
+            return net.decoders["sc"](z).cpu().numpy()
+
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)

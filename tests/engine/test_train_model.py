@@ -71,6 +71,9 @@ def test_save_load_round_trip(small, tmp_path):
     m2 = DrugResponseModel.load(tmp_path / "m", bulk, cells)
     np.testing.assert_allclose(m.predict(), m2.predict(), rtol=1e-6)
     np.testing.assert_allclose(m.predict(transferred=False), m2.predict(transferred=False), rtol=1e-6)
+    rec = m2.get_reconstruction()
+    assert rec.shape == cells.shape and np.isfinite(rec).all()
+    np.testing.assert_allclose(rec, m.get_reconstruction(), rtol=1e-5, atol=1e-6)
 
 
 def test_device_auto_is_cpu_when_no_cuda_device_is_visible():
