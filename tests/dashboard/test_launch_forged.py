@@ -11,7 +11,8 @@ STATE = [("train-response", "value", "binary"), ("train-screen", "value", "GDSC2
          ("train-label-column", "value", None), ("train-encoder", "value", "ae"), ("train-aligner", "value", "mmd"),
          ("train-device", "value", "auto"), ("train-pretrain-epochs", "value", 10),
          ("train-transfer-epochs", "value", 5), ("train-seeds", "value", 1), ("train-name", "value", None),
-         ("train-analyse", "value", False), ("train-qc", "value", None), ("train-visibility", "value", "private")]
+         ("train-analyse", "value", False), ("train-qc", "value", None), ("train-visibility", "value", "private"),
+         ("train-impute", "value", "none")]
 
 
 @pytest.fixture
@@ -35,6 +36,7 @@ def _launch(client, **overrides):
 FORGED = [({"train-sc": "/etc/passwd"}, "Choose a single-cell dataset from the list"),
           ({"train-sc": "gdsc"}, "Choose a single-cell dataset from the list"),
           ({"train-seeds": 100000}, "seeds: 100000 is too large"),
+          ({"train-impute": "magic"}, "impute the cells' dropouts first: 'magic' is not one of"),
           ({"train-seeds": "abc"}, "seeds: 'abc' is not a number"),
           ({"train-pretrain-epochs": 10 ** 9}, "bulk epochs: 1000000000 is too large"),
           ({"train-transfer-epochs": -1}, "transfer epochs: -1 is too small"),
