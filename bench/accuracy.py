@@ -19,6 +19,7 @@ from engine.config import limits  # noqa: E402
 from engine.data import catalog  # noqa: E402
 from engine.data.errors import DataError  # noqa: E402
 from engine.pipeline import RunConfig  # noqa: E402
+from engine.results import MODELS  # noqa: E402
 
 from _measure import run_measured  # noqa: E402
 
@@ -42,7 +43,7 @@ def main() -> None:
             "genes": res["genes"], "wall_seconds": res["wall_seconds"],
             **{model: {k: {"mean": round(v["mean"], 3), "sd": round(v["sd"], 3),
                            "per_seed": [round(x, 3) for x in v["per_seed"]]} for k, v in m[model].items()}
-               for model in ("transfer", "no_transfer", "logistic_regression")},
+               for model in MODELS if model in m},
             "transfer_seed_ensemble": {k: round(v, 3) for k, v in m["transfer_seed_ensemble"].items()},
         }
         print(f"{ds.id}: transfer AUROC {m['transfer']['auroc']['mean']:.3f}", file=sys.stderr)
@@ -52,7 +53,7 @@ def main() -> None:
                                              out=args.out, impute=args.impute), analyse=False)["metrics"]
                 report["pairs"][ds.id][f"with_{args.impute}_imputation"] = {
                     model: {k: round(imp[model][k]["mean"], 3) for k in ("auroc", "ap")}
-                    for model in ("transfer", "no_transfer", "logistic_regression")}
+                    for model in MODELS if model in imp}
             except DataError as exc:
                 report["pairs"][ds.id][f"with_{args.impute}_imputation"] = {"not_applicable": str(exc)}
     print(json.dumps(report, indent=1))

@@ -20,6 +20,7 @@ from .model import DrugResponseModel
 from .preprocess import harmonize
 from .results import h5_safe, write_atomic
 from .tools import binary_metrics, choose_c, logistic_regression, summarize
+from .tools.baselines import BOOSTING_ITER, BOOSTING_PCS, choose_boosting, gradient_boosting
 from .tools.embedding import neighbors_umap
 from .tools.stability import seed_uncertainty
 from .config import RunConfig, config_from_dict, run_name
@@ -110,21 +111,29 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     with timer.stage("baseline"):
         bx, by = bulk.layers["scaled"], bulk.obs["response"].to_numpy()
         C, cv_auroc = choose_c(bx, by)
-        # each seed's baseline sees the same bulk training rows as that seed's network
-        lr = np.stack([logistic_regression(np.delete(bx, m.result.val_index, 0), np.delete(by, m.result.val_index),
-                                           cells.layers["scaled"], C=C) for m in models], axis=1)
+        boost, boost_cv, boost_grid = choose_boosting(bx, by)
+        # each seed's baselines see the same bulk training rows as that seed's network
+        rows = [(np.delete(bx, m.result.val_index, 0), np.delete(by, m.result.val_index)) for m in models]
+        lr = np.stack([logistic_regression(x, y, cells.layers["scaled"], C=C) for x, y in rows], axis=1)
+        gb = np.stack([gradient_boosting(x, y, cells.layers["scaled"], settings=boost) for x, y in rows], axis=1)
     result.obs["sensitivity_score"] = post.mean(1)
     result.obs["sensitivity_score_pretransfer"] = pre.mean(1)
     result.obs["logreg_score"] = lr.mean(1)
+    result.obs["boosting_score"] = gb.mean(1)
     result.obs["predicted"] = _label_names(result.obs["sensitivity_score"].to_numpy(), cfg.threshold)
     result.obs["predicted_pretransfer"] = _label_names(result.obs["sensitivity_score_pretransfer"].to_numpy(), cfg.threshold)
     result.obsm["sensitivity_score_per_seed"] = post
     result.obsm["sensitivity_score_pretransfer_per_seed"] = pre
     result.obsm["logreg_score_per_seed"] = lr
+    result.obsm["boosting_score_per_seed"] = gb
     seed_uncertainty(result, threshold=cfg.threshold)  # label-free: the seeds compared with one another
-    result.uns["metrics"] = _metrics(result, post, pre, lr, cfg.threshold, models, seeds)
-    result.uns["baseline"] = {"model": "logistic regression (L2, class-balanced, C by 5-fold bulk AUROC)",
-                              "C": C, "bulk_cv_auroc": cv_auroc}
+    result.uns["metrics"] = _metrics(result, {"transfer": post, "no_transfer": pre, "logistic_regression": lr,
+                                              "gradient_boosting": gb}, cfg.threshold, models, seeds)
+    result.uns["baseline"] = h5_safe({
+        "model": "logistic regression (L2, class-balanced, C by 5-fold bulk AUROC)", "C": C, "bulk_cv_auroc": cv_auroc,
+        "gradient_boosting": {"model": f"HistGradientBoostingClassifier on the bulk's top {BOOSTING_PCS} principal "
+                                       f"components ({BOOSTING_ITER} trees), settings by 5-fold bulk AUROC",
+                              "settings": boost, "bulk_cv_auroc": boost_cv, "grid": boost_grid}})
 
     checkpoint("embedding")
     report({"stage": "embed", "fraction": 0.88, "message": "latent space, UMAP, Leiden"})
@@ -176,7 +185,8 @@ def run_job(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callabl
     return run(cfg, progress=progress, cancel=cancel, analyse=analysis)
 
 
-def _metrics(result, post, pre, lr, threshold, models, seeds) -> dict:
+def _metrics(result, scores: dict[str, np.ndarray], threshold, models, seeds) -> dict:
+    """Per-seed metrics (mean, sd, worst) of each model in ``scores`` (cells x seeds), and of the seed ensemble."""
     base = {"threshold": threshold, "positive_class": "sensitive", "n_seeds": len(seeds),
             "bulk_validation_auroc": {"transfer": [m.result.bulk_val_auroc.get("transfer", np.nan) for m in models],
                                       "no_transfer": [m.result.bulk_val_auroc.get("pretransfer", np.nan) for m in models]}}
@@ -186,8 +196,8 @@ def _metrics(result, post, pre, lr, threshold, models, seeds) -> dict:
     if len(np.unique(y[np.isfinite(y)])) < 2:
         return h5_safe({**base, "skipped": "single-cell labels hold one class only: AUROC and MCC are undefined"})
     per = lambda S: summarize([binary_metrics(y, S[:, k], threshold=threshold) for k in range(S.shape[1])])
-    return h5_safe({**base, "transfer": per(post), "no_transfer": per(pre), "logistic_regression": per(lr),
-                    "transfer_seed_ensemble": binary_metrics(y, post.mean(1), threshold=threshold),
+    return h5_safe({**base, **{name: per(S) for name, S in scores.items()},
+                    "transfer_seed_ensemble": binary_metrics(y, scores["transfer"].mean(1), threshold=threshold),
                     "n_labelled_cells": int(np.isfinite(y).sum())})
 
 

@@ -17,6 +17,14 @@ REQUIRED_OBSM = ("X_latent", "X_umap")
 REQUIRED_UNS = ("metrics", "config", "provenance")
 
 
+# the models every transfer result scores, in the order pages and benchmarks show them, with their names
+MODELS = {"transfer": "transfer model", "no_transfer": "no-transfer model",
+          "logistic_regression": "logistic regression (bulk only)", "gradient_boosting": "gradient boosting (bulk only)"}
+# the per-cell score of each model (obs)
+SCORE_COLUMNS = {"transfer": "sensitivity_score", "no_transfer": "sensitivity_score_pretransfer",
+                 "logistic_regression": "logreg_score", "gradient_boosting": "boosting_score"}
+
+
 def h5_safe(value):
     """Make a nested structure writable to .h5ad: None -> '', tuples -> lists, numpy scalars -> Python."""
     if value is None:
@@ -83,9 +91,7 @@ def summary_lines(adata: ad.AnnData) -> list[str]:
     if "skipped" in m:
         lines.append(f"no evaluation: {m['skipped']}")
         return lines
-    names = {"transfer": "transfer model", "no_transfer": "no-transfer model",
-             "logistic_regression": "logistic regression (bulk only)"}
-    for key, label in names.items():
+    for key, label in MODELS.items():
         if key in m and "auroc" in m[key]:
             v = m[key]["auroc"]
             worst = float(v["min"]) if "min" in v else float(np.min(v["per_seed"]))  # results before "min" was kept
@@ -100,7 +106,7 @@ def metrics_table(adata: ad.AnnData) -> pd.DataFrame:
     """Rows = models, columns = 'metric mean' and 'metric sd' (empty when metrics were skipped)."""
     m = adata.uns.get("metrics", {})
     rows = {}
-    for model in ("transfer", "no_transfer", "logistic_regression"):
+    for model in MODELS:
         if model in m:
             rows[model] = {f"{k} {s}": float(v[s]) for k, v in m[model].items() for s in ("mean", "sd")}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, html
 
 from engine.data import DataError
+from engine.results import MODELS
 
 from .. import figures as fig
 from ..auth import current_user
@@ -28,7 +29,7 @@ def matched(a, b) -> tuple[np.ndarray, np.ndarray]:
 def metrics_side_by_side(a, b) -> pd.DataFrame:
     """Each model's AUROC and AP (mean over seeds) in A and in B, and the seed counts."""
     rows = []
-    for model in ("transfer", "no_transfer", "logistic_regression"):
+    for model in MODELS:
         for metric in ("auroc", "average_precision", "f1"):
             va, vb = (r.uns("metrics", model, metric, "mean") for r in (a, b))
             if va is None and vb is None:

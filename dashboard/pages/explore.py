@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 
 from engine.data import DataError
 from engine.data.errors import public_message, without_paths
+from engine.results import MODELS, SCORE_COLUMNS
 
 from .. import figures as fig
 from ..auth import current_user
@@ -57,9 +58,8 @@ def signature_lists(run) -> list:
 
 def roc_pr(run):
     """ROC and PR curves of the shown score and the baselines, or why there are none."""
-    scores = {name: run.obs(key) for name, key in (("transfer (shown score)", "sensitivity_score"),
-                                                     ("no transfer", "sensitivity_score_pretransfer"),
-                                                     ("logistic regression (bulk)", "logreg_score"))}
+    names = {**MODELS, "transfer": "transfer (shown score)"}
+    scores = {names[model]: run.obs(key) for model, key in SCORE_COLUMNS.items()}
     scores = {k: v for k, v in scores.items() if v is not None}
     try:
         return fig.roc_pr_figure(run.labels, scores)
@@ -407,7 +407,7 @@ def register(app, store, cache) -> None:
         else:
             n_seeds = int(m.get("n_seeds", 1))
             rows = {model: {k: seed_summary(v, n_seeds) for k, v in m[model].items()}
-                    for model in ("transfer", "no_transfer", "logistic_regression") if model in m}
+                    for model in MODELS if model in m}
             over = f"Mean ± sd over {n_seeds} seeds" if n_seeds > 1 else "One seed (no spread to show)"
             table = html.Div([html.Small(f"{over}; F1, MCC and balanced "
                                          f"accuracy at threshold {float(m.get('threshold', 0.5)):g}."),

@@ -156,8 +156,9 @@ def test_explore_008_cluster_table_answers_which_clusters_are_sensitive_and_sele
 
 def test_explore_009_roc_pr_curves_with_baselines_and_run_details(dash_duo, explore_app):
     _start(dash_duo, explore_app)
-    dash_duo.wait_for_contains_text("#roc-pr .legend", "logistic regression (bulk): AUROC", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#roc-pr .legend", "logistic regression (bulk only): AUROC", timeout=TIMEOUT)
     assert "transfer (shown score): AP" in dash_duo.text("#roc-pr .legend")
+    assert "gradient boosting (bulk only): AUROC" in dash_duo.text("#roc-pr .legend")
     dash_duo.wait_for_contains_text("#run-details", "versions:", timeout=TIMEOUT)
     details = dash_duo.text("#run-details")
     assert "drug=PLX-4720" in details and "seeds: 0, 1" in details and "/tmp" not in details

@@ -39,7 +39,11 @@ def test_transfer_is_better_than_chance_on_plx4720(plx_run):
     a = read_result(plx_run)
     assert a.uns["metrics"]["transfer"]["auroc"]["mean"] > 0.5
     table = metrics_table(a)
-    assert list(table.index) == ["transfer", "no_transfer", "logistic_regression"]
+    assert list(table.index) == ["transfer", "no_transfer", "logistic_regression", "gradient_boosting"]
+    boosting = a.uns["baseline"]["gradient_boosting"]
+    assert boosting["bulk_cv_auroc"] > 0.5 and set(boosting["settings"]) == {"learning_rate", "max_depth"}
+    assert len(boosting["grid"]) == 4  # every grid point with its bulk CV score is kept
+    assert a.obsm["boosting_score_per_seed"].shape == (a.n_obs, 2)
 
 
 # X in a result is z-scored (see engine/preprocess.py), so scanpy's log2 fold changes are undefined there: scanpy
