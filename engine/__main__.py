@@ -58,7 +58,7 @@ def _run(args) -> int:
                         lambda_rec=args.lambda_rec, device=args.device)
     cfg = RunConfig(drug=args.drug, sc=args.sc, bulk=args.bulk, response=args.response, screen=args.screen,
                     sc_labels=args.sc_labels, label_column=args.label_column, seeds=args.seeds,
-                    first_seed=args.first_seed, n_top_genes=args.n_top_genes, impute=args.impute, threshold=args.threshold,
+                    first_seed=args.first_seed, n_top_genes=args.n_top_genes, impute=args.impute, bulk_cv=args.bulk_cv, threshold=args.threshold,
                     out=args.out, name=args.name, qc=args.qc, train=train)
     bar = tqdm(total=100, desc="run", unit="%", file=sys.stderr, disable=args.quiet, dynamic_ncols=True,
                bar_format="{l_bar}{bar}| {n:.0f}% [{elapsed} elapsed, {remaining} left]{postfix}")
@@ -255,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--sc-labels", default=None, help="table of per-cell labels (index = cell id), for evaluation only")
     g.add_argument("--label-column", default="response", help="label column in the cells' file or label table")
     g.add_argument("--n-top-genes", type=int, default=None, help="keep this many highly variable shared genes")
+    g.add_argument("--bulk-cv", action="store_true", help="choose the model's width and dropout by 5-fold CV on "
+                   "the bulk lines (the grid, fold scores and choice are kept in the result)")
     g.add_argument("--impute", default=_R.impute, choices=limits(RunConfig, "impute")["choices"],
                    help="impute the cells' dropouts (on the shared genes) before the model reads them; needs counts "
                    "or log-normalised cells (see `imputation` for how well each method recovers masked values)")

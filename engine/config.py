@@ -87,6 +87,8 @@ class TrainConfig:
     transfer_epochs: int = _opt(30, low=0, high=1000, help="transfer epochs")
     aligner: str = _opt("mmd", choices=ALIGNERS, help="aligner")
     lambda_align: float = _opt(1.0, low=0.0, high=1e3, help="alignment weight")
+    average_transfer: bool = _opt(False, help="average the transfer stage's weights over its second half "
+                                              "(label-free) instead of keeping its best epoch")
     lambda_rec: float = _opt(0.5, low=0.0, high=1e3, help="reconstruction weight")
     beta_kl: float = _opt(1e-3, low=0.0, high=1e3, help="KL weight")
     val_fraction: float = _opt(0.2, low=0.0, high=0.5, low_open=True, help="bulk validation fraction")
@@ -125,6 +127,7 @@ class RunConfig:
     first_seed: int = _opt(0, low=0, high=2**31 - 1, help="first seed")
     n_top_genes: int | None = _opt(None, low=50, high=100_000, help="highly variable genes")
     impute: str = _opt("none", choices=("none", *IMPUTATION_METHODS), help="impute the cells' dropouts first")
+    bulk_cv: bool = _opt(False, help="choose the model's width and dropout by 5-fold CV on the bulk lines")
     threshold: float = _opt(DEFAULT_THRESHOLD, low=0.0, high=1.0, low_open=True, high_open=True, help="threshold")
     out: str = "precomputed"
     name: str | None = None

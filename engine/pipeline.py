@@ -89,6 +89,14 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     report({"stage": "preprocess", "fraction": 0.05,
             "message": f"{bulk.n_obs} cell lines, {cells.n_obs} cells, {cells.n_vars} shared genes"})
 
+    train_cfg, bulk_cv = cfg.train, None
+    if cfg.bulk_cv:
+        from .tools.bulk_cv import choose_by_bulk_cv
+
+        report({"stage": "bulk_cv", "fraction": 0.05, "message": "choosing settings by 5-fold CV on the bulk lines"})
+        with timer.stage("bulk_cv"):
+            train_cfg, bulk_cv = choose_by_bulk_cv(bulk.layers["scaled"], bulk.obs["response"].to_numpy(), cfg.train,
+                                                   seed=seeds[0], cancel=cancel)
     models, history = [], []
     with timer.stage("train"):
         for i, seed in enumerate(seeds):
@@ -99,7 +107,7 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
                         "message": f"seed {row['seed']} {row['stage']} epoch {row['epoch']}/{row['epochs']}",
                         "losses": {k: round(float(v), 4) for k, v in row.items()
                                    if k in ("cls", "rec_bulk", "rec_sc", "align", "kl", "val_bce", "val_auroc")}})
-            model = DrugResponseModel(bulk, cells, cfg.train).fit(seed=seed, progress=hook, cancel=cancel)
+            model = DrugResponseModel(bulk, cells, train_cfg).fit(seed=seed, progress=hook, cancel=cancel)
             models.append(model)
             history.extend(model.result.history)
 
@@ -159,6 +167,8 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     result.uns["sc_input"] = h5_safe(cells.uns["sc_input"])
     if qc_record is not None:
         result.uns["qc_decision"] = h5_safe(qc_record)
+    if bulk_cv is not None:
+        result.uns["bulk_cv"] = h5_safe(bulk_cv)
     result.uns["training_history"] = pd.DataFrame(history).astype({"stage": str})
     if cfg.save_models:
         with timer.stage("save_models"):

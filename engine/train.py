@@ -132,9 +132,13 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
                 res["val_align"] = align(out["z"], zs).item()
         return res
 
-    def run_stage(stage: str, epochs: int, with_sc: bool, patience: int | None) -> TransferNetwork:
+    def run_stage(stage: str, epochs: int, with_sc: bool, patience: int | None,
+                  average_from: int | None = None) -> TransferNetwork:
+        """Train one stage; keep the best epoch by the criterion, or, with ``average_from``, the average of the
+        weights from that epoch on (stochastic weight averaging: no choice of epoch at all)."""
         opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         best, best_state, waited = float("inf"), copy.deepcopy(net.state_dict()), 0
+        averaged = torch.optim.swa_utils.AveragedModel(net) if average_from is not None else None
         for epoch in range(1, epochs + 1):
             net.train()
             sums: dict[str, float] = {}
@@ -165,17 +169,22 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
             row = {"seed": seed, "stage": stage, "epoch": epoch, "epochs": epochs, **sums, **val, "criterion": score}
             history.append(row)
             report(row)
+            if averaged is not None and epoch >= average_from:
+                averaged.update_parameters(net)
             if score < best - 1e-4:
                 best, best_state, waited = score, copy.deepcopy(net.state_dict()), 0
             else:
                 waited += 1
                 if patience is not None and waited >= patience:
                     break
+        if averaged is not None and averaged.n_averaged.item() > 0:
+            best_state = averaged.module.state_dict()
         net.load_state_dict(best_state)
         return copy.deepcopy(net).eval()
 
     pre = run_stage("pretrain", config.pretrain_epochs, with_sc=False, patience=config.patience)
     pre_auc = val_losses(pre)["val_auroc"]
-    post = run_stage("transfer", config.transfer_epochs, with_sc=True, patience=None)
+    post = run_stage("transfer", config.transfer_epochs, with_sc=True, patience=None,
+                     average_from=max(1, config.transfer_epochs // 2) if config.average_transfer else None)
     post_auc = val_losses(post)["val_auroc"]
     return TrainResult(pre, post, history, va, {"pretransfer": pre_auc, "transfer": post_auc})

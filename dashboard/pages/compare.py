@@ -30,11 +30,11 @@ def metrics_side_by_side(a, b) -> pd.DataFrame:
     """Each model's AUROC and AP (mean over seeds) in A and in B, and the seed counts."""
     rows = []
     for model in MODELS:
-        for metric in ("auroc", "average_precision", "f1"):
+        for metric in ("auroc", "ap", "f1"):
             va, vb = (r.uns("metrics", model, metric, "mean") for r in (a, b))
             if va is None and vb is None:
                 continue
-            rows.append({"model": model.replace("_", " "), "metric": metric.replace("_", " "),
+            rows.append({"model": model.replace("_", " "), "metric": {"ap": "AP", "auroc": "AUROC"}.get(metric, metric),
                          "A": None if va is None else round(float(va), 3), "B": None if vb is None else round(float(vb), 3)})
     for k in ("n_seeds",):
         rows.append({"model": "run", "metric": "seeds", "A": a.uns("metrics", k), "B": b.uns("metrics", k)})

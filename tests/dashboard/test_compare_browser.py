@@ -22,6 +22,8 @@ def test_compare_001_two_runs_side_by_side(dash_duo, results_dir, plx_run, tmp_p
     settings = dash_duo.prop("cmp-settings", "rowData")
     assert {r["setting"] for r in settings} == {"train.aligner"}  # the one setting that differs
     assert "coral" in {settings[0]["A"], settings[0]["B"]}
-    dash_duo.wait_for_contains_text("#cmp-metrics", "auroc", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#cmp-metrics", "AUROC", timeout=TIMEOUT)
+    metrics = {(r["model"], r["metric"]) for r in dash_duo.prop("cmp-metrics", "rowData")}
+    assert {("transfer", "AP"), ("gradient boosting", "AUROC")} <= metrics
     dash_duo.wait_for_contains_text("#cmp-scatter .legend", "A = B", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []
