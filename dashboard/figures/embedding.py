@@ -39,21 +39,22 @@ def point_size(n: int) -> float:
     return float(np.clip(6 * (2000 / max(n, 1)) ** 0.25, 2, 6))
 
 
-def _points(c: np.ndarray, idx, *, mask, ids, colour, hover: str, **extra) -> dict:
-    """One scattergl trace of the points ``idx`` (all when None)."""
+def _points(c: np.ndarray, idx, *, mask, ids, colour, hover: str, text=None, **extra) -> dict:
+    """One scattergl trace of the points ``idx`` (all when None); ``text`` (per point) leads the hover."""
     sub = slice(None) if idx is None else idx
     m = None if mask is None else mask[sub]
     return {"type": "scattergl", "mode": "markers", "x": c[sub, 0], "y": c[sub, 1],
             "customdata": None if ids is None else ids[sub],
             "marker": {**MARKER, "size": point_size(len(c)), "color": colour},
             "selectedpoints": None if m is None else np.flatnonzero(m), "unselected": UNSELECTED,
-            "hovertemplate": hover + "<extra></extra>", **extra}
+            **({"text": text[sub]} if text is not None else {}),
+            "hovertemplate": ("%{text}<br>" if text is not None else "") + hover + "<extra></extra>", **extra}
 
 
-def _categorical(c, values, *, mask, ids, color_label: str) -> list[dict]:
+def _categorical(c, values, *, mask, ids, color_label: str, text=None) -> list[dict]:
     codes, cats = pd.factorize(pd.Series(values).astype(str), sort=False)
     order = sorted(range(len(cats)), key=lambda i: (not cats[i].isdigit(), int(cats[i]) if cats[i].isdigit() else cats[i]))
-    return [_points(c, np.flatnonzero(codes == i), mask=mask, ids=ids, name=cats[i],
+    return [_points(c, np.flatnonzero(codes == i), mask=mask, ids=ids, name=cats[i], text=text,
                     colour=NAMED_COLOURS.get(cats[i], PALETTE[rank % len(PALETTE)]), hover=f"{color_label}: {cats[i]}")
             for rank, i in enumerate(order)]
 
@@ -62,12 +63,12 @@ def _colour_bar(color_label: str) -> dict:
     return {"title": {"text": color_label}, "thickness": 12}
 
 
-def _continuous(c, v, *, mask, ids, colorscale, cmin, cmax, color_label: str) -> list[dict]:
+def _continuous(c, v, *, mask, ids, colorscale, cmin, cmax, color_label: str, text=None) -> list[dict]:
     if len(v) <= EXACT_COLOUR_MAX:
         marker_colour = {"color": v, "colorscale": colorscale, "cmin": cmin, "cmax": cmax,
                          "colorbar": _colour_bar(color_label)}
         trace = _points(c, None, mask=mask, ids=ids, colour=None, hover=f"{color_label}: %{{marker.color:.3f}}",
-                        showlegend=False)
+                        showlegend=False, text=text)
         trace["marker"].update(marker_colour)
         return [trace]
     finite = np.isfinite(v)
@@ -84,10 +85,10 @@ def _continuous(c, v, *, mask, ids, colorscale, cmin, cmax, color_label: str) ->
     for k in range(-1, COLOUR_LEVELS):
         idx = order[bounds[k + 1]:bounds[k + 2]]
         if len(idx):
-            colour, text = (NAMED_COLOURS["unknown"], "no value") if k < 0 else \
+            colour, label = (NAMED_COLOURS["unknown"], "no value") if k < 0 else \
                 (colours[k], f"{edges[k]:.3g} to {edges[k + 1]:.3g}")
-            traces.append(_points(c, idx, mask=mask, ids=ids, colour=colour, hover=f"{color_label}: {text}",
-                                  showlegend=False))
+            traces.append(_points(c, idx, mask=mask, ids=ids, colour=colour, hover=f"{color_label}: {label}",
+                                  showlegend=False, text=text))
     # the colour bar: an empty trace that carries the scale
     traces.append({"type": "scattergl", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
                    "hoverinfo": "skip", "marker": {"color": [lo, hi], "colorscale": colorscale, "cmin": lo, "cmax": hi,
@@ -105,21 +106,24 @@ def embedding_layout(*, title: str, uirevision, height: int) -> dict:
 
 def embedding_figure(coords, values, *, categorical: bool, selected=None, title: str = "",
                      color_label: str = "", uirevision=None, colorscale=SCORE_SCALE,
-                     cmin: float | None = None, cmax: float | None = None, customdata=None) -> go.Figure:
+                     cmin: float | None = None, cmax: float | None = None, customdata=None,
+                     hover_text=None) -> go.Figure:
     """WebGL scatter of ``coords`` (n x 2) coloured by ``values`` (n).
 
-    ``selected`` (bool mask of n) dims the other points; optional ``customdata`` (n values) travels with each point.
+    ``selected`` (bool mask of n) dims the other points; optional ``customdata`` (n values) travels with each point;
+    optional ``hover_text`` (n strings) leads each point's hover.
     """
     c = as_coords(coords)
     n = len(c)
     values = np.asarray(values)
-    same_length(n, values=values, customdata=customdata)
+    same_length(n, values=values, customdata=customdata, hover_text=hover_text)
     mask = as_mask(selected, n)
     ids = None if customdata is None else np.asarray(customdata)
+    text = None if hover_text is None else np.asarray(hover_text, dtype=object)
     if categorical:
-        traces = _categorical(c, values, mask=mask, ids=ids, color_label=color_label)
+        traces = _categorical(c, values, mask=mask, ids=ids, color_label=color_label, text=text)
     else:
         traces = _continuous(c, values.astype(np.float32), mask=mask, ids=ids, colorscale=colorscale, cmin=cmin,
-                             cmax=cmax, color_label=color_label)
+                             cmax=cmax, color_label=color_label, text=text)
     return go.Figure(data=traces, layout=embedding_layout(title=title, uirevision=uirevision, height=420),
                      _validate=False)

@@ -73,6 +73,35 @@ def cluster_table(run, threshold: float | None) -> pd.DataFrame:
     return out.sort_values("mean_score", ascending=False).round(3).reset_index()
 
 
+HOVER_MAX = 50_000  # above this many drawn cells the hover shows the colour only (each line costs ~80 bytes)
+
+
+def cell_hover(run, rows: np.ndarray, threshold: float | None) -> np.ndarray | None:
+    """Per drawn cell: its id, cluster, predicted (at ``threshold``) and true label, score and seed agreement."""
+    if len(rows) > HOVER_MAX:
+        return None
+    parts = [np.char.add("cell ", run.cell_names[rows].astype(str))]
+    leiden = run.obs("leiden")
+    if leiden is not None:
+        parts.append(np.char.add("cluster ", np.asarray(leiden)[rows].astype(str)))
+    predicted = predicted_labels(run, threshold)
+    if predicted is not None:
+        parts.append(np.char.add("predicted ", predicted[rows].astype(str)))
+    if run.labels is not None:
+        y = run.labels[rows]
+        parts.append(np.char.add("true ", np.where(np.isnan(y), "unknown", np.where(y == 1, "sensitive", "resistant"))))
+    score = run.obs("sensitivity_score")
+    if score is not None:
+        parts.append(np.char.add("score ", np.char.mod("%.3f", np.asarray(score, float)[rows])))
+    agreement = run.obs("seed_agreement")
+    if agreement is not None:
+        parts.append(np.char.add("seeds agreeing ", np.char.mod("%.0f%%", 100 * np.asarray(agreement, float)[rows])))
+    out = parts[0]
+    for p in parts[1:]:
+        out = np.char.add(np.char.add(out, "<br>"), p)
+    return out
+
+
 def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None,
                 threshold: float | None = None):
     """The UMAP of ``run`` (a ``RunData``) coloured by ``color_by``; ``mask`` (all cells) highlights a selection;
@@ -112,7 +141,8 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     if values is None:
         return fig.message_figure(f"obs['{color_by}'] is missing from this file")
     out = fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
-                               color_label=label, uirevision=run.path, title=f"UMAP: {label}", **kw)
+                               color_label=label, uirevision=run.path, title=f"UMAP: {label}",
+                               hover_text=cell_hover(run, d, threshold), **kw)
     if color_by == "leiden":  # each cluster's name at its centre
         centres = pd.DataFrame(coords, columns=["x", "y"]).groupby(np.asarray(values).astype(str)).median()
         out.add_scatter(x=centres["x"], y=centres["y"], text=list(centres.index), mode="text", showlegend=False,
