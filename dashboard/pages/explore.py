@@ -14,8 +14,8 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from engine.data import DataError
-from engine.data.errors import public_message, without_paths
-from engine.results import MODELS, SCORE_COLUMNS
+from engine.data.errors import public_message
+from engine.results import MODELS
 
 from .. import figures as fig
 from ..auth import current_user
@@ -24,6 +24,7 @@ from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
 from ..view_state import encode_view
 from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
+from .explore_report import roc_pr, run_detail_rows, training, view_report
 from .explore_umap import COLOR_BY, IMPUTED, cluster_table, colour_options, predicted_labels, umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
@@ -56,42 +57,9 @@ def signature_lists(run) -> list:
     return out or [html.Div("No signature gene lists in this file (run `python -m engine analyse` on it).")]
 
 
-def roc_pr(run):
-    """ROC and PR curves of the shown score and the baselines, or why there are none."""
-    names = {**MODELS, "transfer": "transfer (shown score)"}
-    scores = {names[model]: run.obs(key) for model, key in SCORE_COLUMNS.items()}
-    scores = {k: v for k, v in scores.items() if v is not None}
-    try:
-        return fig.roc_pr_figure(run.labels, scores)
-    except (ValueError, TypeError):
-        return fig.message_figure("No curves: these cells have no labels of both classes (evaluation needs them)")
-
-
-def training(run):
-    history = run.uns("training_history")
-    try:
-        return fig.training_curves(history)
-    except (ValueError, TypeError):
-        return fig.message_figure("No training history in this file")
-
-
 def run_details(run) -> list:
-    """Settings and provenance as a reader checks them: what was run, on what, with which versions, where."""
-    config, prov = run.uns("config", default={}) or {}, run.uns("provenance", default={}) or {}
-    train = config.get("train", {}) if isinstance(config, dict) else {}
-    settings = {k: v for k, v in config.items() if k != "train"} if isinstance(config, dict) else {}
-    rows = [("settings", ", ".join(f"{k}={v}" for k, v in settings.items() if k not in ("out", "owner"))),
-            ("training", ", ".join(f"{k}={v}" for k, v in train.items())),
-            ("seeds", ", ".join(map(str, np.asarray(prov.get("seeds", [])).astype(int).tolist()))),
-            ("device", ", ".join(f"{k} {v}" for k, v in dict(prov.get("device", {})).items() if k != "host")),
-            ("versions", ", ".join(f"{k} {v}" for k, v in dict(prov.get("versions", {})).items())),
-            ("data (sha256 recorded)", ", ".join(
-                f"{name} {v['sha256'][:12]}" if isinstance(v, dict) and "sha256" in v else
-                f"{name} ({len(v)} files)" if isinstance(v, dict) else str(name)
-                for name, v in dict(prov.get("data_checksums", {})).items())),
-            ("seconds per stage", ", ".join(f"{k} {float(v):.0f}" for k, v in dict(prov.get("seconds_per_stage", {})).items())),
-            ("started / finished", f"{prov.get('started', '')} / {prov.get('finished', '')}")]
-    return [html.Div([html.Strong(f"{k}: "), without_paths(str(v))]) for k, v in rows if v]
+    """Settings and provenance as a reader checks them (see :func:`explore_report.run_detail_rows`)."""
+    return [html.Div([html.Strong(f"{k}: "), v]) for k, v in run_detail_rows(run)]
 
 
 def register(app, store, cache) -> None:
@@ -459,6 +427,23 @@ def register(app, store, cache) -> None:
         df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
         cols = ["gene", "t", "log2fc", "pval_adj"]
         return grid_rows(df[cols]), grid_columns(cols), ""
+
+    @app.callback(Output("download-report", "data"), Input("report-make", "n_clicks"), State("run-picker", "value"),
+                  State("color-by", "value"), State("gene", "value"), State("threshold", "value"),
+                  State("selection", "data"), State("session-id", "data"), prevent_initial_call=True)
+    def report(_, path, color_by, gene, threshold, selection, session):
+        """The current view as one self-contained HTML file for a meeting."""
+        run = open_run(path)
+        mask = current_mask(run, session, selection)
+        deg = None
+        if mask is not None:
+            try:
+                deg = selection_vs_rest(run.expression, mask, genes=run.genes)
+            except ValueError:
+                deg = None
+        text = view_report(run, color_by=color_by or "sensitivity_score", gene=gene, threshold=threshold, mask=mask,
+                           selection_deg=deg, user=current_user())
+        return {"content": text, "filename": f"{run.uns('run_id', default='run')}_report.html", "type": "text/html"}
 
     @app.callback(Output("download-deg", "data"), Input("download-deg-button", "n_clicks"),
                   State("run-picker", "value"), State("selection", "data"), State("session-id", "data"),

@@ -17,8 +17,10 @@ from .explore_umap import COLOR_BY, umap_figure
 
 
 # nothing on a graph's toolbar sends data to an outside service
+# the camera saves SVG (vector, for papers) at 1200 x 800; the HTML report's figures save PNG
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "showSendToCloud": False, "showEditInChartStudio": False,
-                "plotlyServerURL": "", "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"]}
+                "plotlyServerURL": "", "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"],
+                "toImageButtonOptions": {"format": "svg", "filename": "scresponse", "width": 1200, "height": 800}}
 
 
 def _card(title: str, body, *, width: int = 6) -> dbc.Col:
@@ -130,7 +132,12 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
                         dbc.Input(id="view-link", readonly=True, size="sm", placeholder="a link that reopens this run, "
                                   "colouring, gene and threshold for any signed-in user who may see the run"),
                         dcc.Clipboard(target_id="view-link", className="btn btn-sm btn-outline-secondary",
-                                      title="copy the link")], className="mb-2", size="sm"),
+                                      title="copy the link"),
+                        dbc.Button("Report (HTML)", id="report-make", size="sm", color="secondary", outline=True,
+                                   title="one self-contained file of this view: figures, metrics with baselines, "
+                                         "clusters, the selection, settings and provenance (opens offline)")],
+                       className="mb-2", size="sm"),
+        dcc.Download(id="download-report"),
         dbc.Row([_card("UMAP", umap_panel), _card("Mispredictions", html.Div(id="mis-body"))], className="g-3"),
         html.Div(id="linked-panels"),
     ])

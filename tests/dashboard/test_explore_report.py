@@ -1,0 +1,46 @@
+"""Export for a meeting: the current view as one self-contained HTML report (real PLX4720 run), downloaded from
+the page and opened offline; the graphs' camera saves SVG."""
+
+import numpy as np
+
+from dashboard.pages.explore_layout import GRAPH_CONFIG
+from dashboard.pages.explore_report import view_report
+from dashboard.results import RunData
+
+TIMEOUT = 60
+
+
+def test_report_001_holds_the_view_baselines_selection_and_provenance(plx_run, tmp_path):
+    run = RunData(str(plx_run), max_display=100_000, expression_dir=tmp_path)
+    mask = np.zeros(run.n, bool)
+    mask[:10] = True
+    text = view_report(run, color_by="predicted", gene=None, threshold=0.7, mask=mask, user="alice")
+    name = str(run.uns("run_id"))
+    assert text.startswith("<!doctype html>") and f"<h1>{name}</h1>" in text
+    assert "<script src" not in text and "<link" not in text  # plotly.js and styles are inside: it opens offline
+    assert "predicted label at threshold 0.70" in text and "by alice" in text
+    for model in ("transfer model", "logistic regression (bulk only)", "gradient boosting (bulk only)",
+                  "seed ensemble (shown score)"):
+        assert model in text
+    assert f"10 of {run.n:,} cells selected" in text
+    assert "versions" in text and "/tmp" not in text.split("</script>")[-1]  # no server paths in the report's text
+
+
+def test_report_002_camera_saves_svg():
+    assert GRAPH_CONFIG["toImageButtonOptions"]["format"] == "svg"
+
+
+def test_report_003_downloaded_from_the_page_and_opened_offline(dash_duo, explore_app, tmp_path):
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    dash_duo.start_server(explore_app)
+    dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
+    dash_duo.find_element("#report-make").click()
+    report = dash_duo.wait_until(lambda: [p for p in downloads.glob("*_report.html")], timeout=TIMEOUT)[0]
+    dash_duo.wait_until(lambda: report.stat().st_size > 1_000_000 and not list(downloads.glob("*.crdownload")),
+                        timeout=TIMEOUT)
+    dash_duo.driver.get(report.as_uri())  # a file, no server: everything it needs is inside
+    dash_duo.wait_until(lambda: len(dash_duo.find_elements("#umap .main-svg")) > 0, timeout=TIMEOUT)
+    dash_duo.wait_until(lambda: len(dash_duo.find_elements("#roc-pr .main-svg")) > 0, timeout=TIMEOUT)
+    assert "Settings and provenance" in dash_duo.find_element("body").text
