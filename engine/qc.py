@@ -10,9 +10,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -180,17 +178,9 @@ class QCDecision:
 
     def save(self, folder: str | Path) -> Path:
         """Write ``folder/<name>.json`` atomically (an existing decision of that name is replaced whole)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{self.name}.json"
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.name}.", suffix=".part", dir=folder)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(asdict(self), f, indent=1)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-        return path
+        from .results import write_json_atomic
+
+        return write_json_atomic(asdict(self), Path(folder) / f"{self.name}.json")
 
     @classmethod
     def load(cls, path: str | Path) -> "QCDecision":

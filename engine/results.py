@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -44,6 +45,21 @@ def h5_safe(value):
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def write_json_atomic(obj, path: str | Path) -> Path:
+    """Write ``obj`` as JSON to ``path`` through a temporary file in the same folder: readers see the old file
+    or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
 
 
 def write_atomic(adata: ad.AnnData, path: str | Path) -> Path:

@@ -24,6 +24,7 @@ from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
 from ..view_state import encode_view
 from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
+from . import explore_sets
 from .explore_report import roc_pr, run_detail_rows, training, view_report
 from .explore_umap import COLOR_BY, IMPUTED, cluster_table, colour_options, predicted_labels, umap_figure
 
@@ -238,6 +239,11 @@ def register(app, store, cache) -> None:
         if ctx.triggered_id != "raw-selection" or not raw:
             return None  # the clear button, a new run, or the first load
         run = open_run(path)
+        if raw.get("source") == "cellset":
+            mask = explore_sets.mask_for_selection(store.results_dir, run, str(raw.get("name")))
+            if mask is None or not mask.any():
+                raise PreventUpdate
+            return sel.save(cache, session, run.path, "cellset", mask)
         if raw.get("source") == "cluster":
             leiden = run.obs("leiden")
             if leiden is None:
@@ -426,7 +432,9 @@ def register(app, store, cache) -> None:
             return [], [], public_message(exc)
         df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
         cols = ["gene", "t", "log2fc", "pval_adj"]
-        return grid_rows(df[cols]), grid_columns(cols), ""
+        return grid_rows(df[cols]), grid_columns(cols), explore_sets.fold_change_note(run)
+
+    explore_sets.register(app, store.results_dir, open_run, current_mask)
 
     @app.callback(Output("download-report", "data"), Input("report-make", "n_clicks"), State("run-picker", "value"),
                   State("color-by", "value"), State("gene", "value"), State("threshold", "value"),

@@ -13,6 +13,7 @@ from engine.data import DataError
 from ..auth import current_user
 from ..tables import data_grid
 from ..view_state import decode_view
+from .explore_sets import panel as explore_sets_panel
 from .explore_umap import COLOR_BY, umap_figure
 
 
@@ -182,6 +183,8 @@ def linked_panels() -> tuple[list, list]:
             dbc.Row([dbc.Col(_graph("pre-umap"), width=6), dbc.Col(_graph("post-umap"), width=6)]),
             html.Div(id="metrics-table")], width=12)], className="g-3 mt-1"),
         dbc.Row([_card("Selection vs rest", selection_panel), _card("Attribution browser", attribution_panel)],
+                className="g-3 mt-1"),
+        dbc.Row([_card("Cell sets: save, share, select, compare two groups", explore_sets_panel(), width=12)],
                 className="g-3 mt-1"),
         dbc.Row([_card("ROC and precision-recall: the shown score and the baselines (labelled cells)", _graph("roc-pr")),
                  _card("Run details: training, settings, provenance", [

@@ -30,3 +30,23 @@ def test_selection_vs_rest_needs_two_cells_each_side():
     X = np.ones((5, 3), np.float32)
     with pytest.raises(ValueError, match="two cells"):
         selection_vs_rest(X, np.array([1, 0, 0, 0, 0], bool), genes=["a", "b", "c"])
+
+
+def test_groups_de_two_sets_and_a_set_against_the_rest():
+    import numpy as np
+
+    from dashboard.stats import groups_de, selection_vs_rest
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5))
+    X[:10, 0] += 3  # gene 0 up in the first 10 cells
+    a = np.zeros(60, bool)
+    a[:10] = True
+    b = np.zeros(60, bool)
+    b[30:50] = True
+    two = groups_de(X, a, b, genes=list("vwxyz"))
+    assert two.iloc[0]["gene"] == "v" and two.iloc[0]["pval_adj"] < 0.01
+    rest = groups_de(X, a, None, genes=list("vwxyz"))
+    assert rest.equals(selection_vs_rest(X, a, genes=list("vwxyz")))
+    with pytest.raises(ValueError, match="share 10 cells"):
+        groups_de(X, a, np.arange(60) < 15, genes=list("vwxyz"))
