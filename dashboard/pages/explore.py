@@ -22,11 +22,11 @@ from ..auth import current_user
 from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
-from ..view_state import encode_view
+from ..view_state import encode_view, zoom_from_relayout
 from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
 from . import explore_sets
 from .explore_report import roc_pr, run_detail_rows, training, view_report
-from .explore_umap import COLOR_BY, IMPUTED, cluster_table, colour_options, predicted_labels, umap_figure
+from .explore_umap import COLOR_BY, IMPUTED, with_zoom, cluster_table, colour_options, predicted_labels, umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -135,14 +135,17 @@ def register(app, store, cache) -> None:
 
     @app.callback(Output("view-link", "value"), Input("view-link-make", "n_clicks"), State("run-picker", "value"),
                   State("color-by", "value"), State("gene", "value"), State("threshold", "value"),
-                  prevent_initial_call=True)
-    def view_link(_, path, color, gene, threshold):
-        """An absolute link to this view (names and numbers only: the run's name, never its server path)."""
+                  State("selection", "data"), State("umap", "relayoutData"), prevent_initial_call=True)
+    def view_link(_, path, color, gene, threshold, selection, relayout):
+        """An absolute link to this view (names and numbers only: the run's name, never its server path; a
+        selection travels as the name of a saved cell set, the zoom as the UMAP's axis ranges)."""
         from flask import request
 
         if not path:
             raise PreventUpdate
-        query = encode_view(run=Path(path).stem, color=color, gene=gene, threshold=threshold)
+        cell_set = selection.get("name") if isinstance(selection, dict) and selection.get("source") == "cellset" else None
+        query = encode_view(run=Path(path).stem, color=color, gene=gene, threshold=threshold, cell_set=cell_set,
+                            zoom=zoom_from_relayout(relayout))
         return request.host_url.rstrip("/") + "/" + query
 
     @app.callback(Output("gene", "options"), Input("gene", "search_value"), Input("run-picker", "value"),
@@ -243,7 +246,7 @@ def register(app, store, cache) -> None:
             mask = explore_sets.mask_for_selection(store.results_dir, run, str(raw.get("name")))
             if mask is None or not mask.any():
                 raise PreventUpdate
-            return sel.save(cache, session, run.path, "cellset", mask)
+            return {**sel.save(cache, session, run.path, "cellset", mask), "name": str(raw.get("name"))}
         if raw.get("source") == "cluster":
             leiden = run.obs("leiden")
             if leiden is None:
@@ -258,11 +261,12 @@ def register(app, store, cache) -> None:
 
     @app.callback(Output("umap", "figure"), Input("run-picker", "value"), Input("color-by", "value"),
                   Input("gene", "value"), Input("selection", "data"), Input("threshold", "value"),
-                  State("session-id", "data"), prevent_initial_call=True)  # the layout holds the first figure
-    def umap(path, color_by, gene, selection, threshold, session):
+                  State("session-id", "data"), State("link-zoom", "data"),
+                  prevent_initial_call=True)  # the layout holds the first figure
+    def umap(path, color_by, gene, selection, threshold, session, zoom):
         run = open_run(path)
-        return umap_figure(run, color_by=color_by, gene=gene, mask=current_mask(run, session, selection),
-                           threshold=threshold)
+        return with_zoom(umap_figure(run, color_by=color_by, gene=gene, mask=current_mask(run, session, selection),
+                                     threshold=threshold), zoom)
 
     # Runs in the browser: the other panels get the run only once the main UMAP has been drawn, so that on a
     # first view the UMAP does not share the browser's (and the server's) time with six more figures.
@@ -435,6 +439,14 @@ def register(app, store, cache) -> None:
         return grid_rows(df[cols]), grid_columns(cols), explore_sets.fold_change_note(run)
 
     explore_sets.register(app, store.results_dir, open_run, current_mask)
+
+    @app.callback(Output("raw-selection", "data", allow_duplicate=True), Input("panels-run", "data"),
+                  State("pending-set", "data"), prevent_initial_call=True)
+    def select_linked_set(path, name):
+        """A shared link's cell set is selected once the run is drawn."""
+        if not path or not name:
+            raise PreventUpdate
+        return {"source": "cellset", "name": name, "click": "link"}
 
     @app.callback(Output("download-report", "data"), Input("report-make", "n_clicks"), State("run-picker", "value"),
                   State("color-by", "value"), State("gene", "value"), State("threshold", "value"),

@@ -14,7 +14,7 @@ from ..auth import current_user
 from ..tables import data_grid
 from ..view_state import decode_view
 from .explore_sets import panel as explore_sets_panel
-from .explore_umap import COLOR_BY, umap_figure
+from .explore_umap import COLOR_BY, umap_figure, with_zoom
 
 
 # nothing on a graph's toolbar sends data to an outside service
@@ -40,8 +40,9 @@ def _first_umap(store, path: str | None, view: dict | None = None):
         return None
     view = view or {}
     try:
-        return umap_figure(store.open(path, user=current_user()), color_by=view.get("color", "sensitivity_score"),
-                           gene=view.get("gene"), threshold=view.get("threshold"))
+        return with_zoom(umap_figure(store.open(path, user=current_user()),
+                                     color_by=view.get("color", "sensitivity_score"), gene=view.get("gene"),
+                                     threshold=view.get("threshold")), view.get("zoom"))
     except DataError:
         return None  # the status line says why
     except KeyError:  # a shared link names a gene this run does not hold
@@ -119,6 +120,8 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
         dcc.Store(id="selection"),
         dcc.Store(id="raw-selection"),
+        dcc.Store(id="pending-set", data=view.get("set")),
+        dcc.Store(id="link-zoom", data=view.get("zoom")),
         dcc.Store(id="panels-run"),
         dcc.Store(id="deg-list-shown", data="sensitive"),
         dcc.Interval(id="index-refresh", interval=refresh_ms),

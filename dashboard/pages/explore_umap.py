@@ -102,6 +102,16 @@ def cell_hover(run, rows: np.ndarray, threshold: float | None) -> np.ndarray | N
     return out
 
 
+def with_zoom(figure, zoom):
+    """``figure`` showing the axis ranges ``zoom`` = (x0, x1, y0, y1) of a shared link (as it is when None). The
+    figure's uirevision keeps a zoom the viewer makes afterwards over these ranges."""
+    if zoom:
+        x0, x1, y0, y1 = zoom
+        figure.update_layout(xaxis={"range": [x0, x1], "autorange": False},
+                             yaxis={"range": [y0, y1], "autorange": False})
+    return figure
+
+
 def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None,
                 threshold: float | None = None):
     """The UMAP of ``run`` (a ``RunData``) coloured by ``color_by``; ``mask`` (all cells) highlights a selection;

@@ -96,3 +96,53 @@ def test_a_copied_view_link_opens_the_same_view_for_another_user(dash_thread_ser
     WebDriverWait(bob, TIMEOUT).until(lambda d: "predicted label at threshold 0.70" in _text(d, "#umap .gtitle"))
     WebDriverWait(bob, TIMEOUT).until(lambda d: "threshold 0.70" in _text(d, "#mis-umap .gtitle"))
     assert "signed in as bob" in bob.find_element(By.ID, "current-user").text
+
+
+def _scroll_click(driver, css):
+    element = WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    element.click()
+
+
+def test_a_link_carries_a_shared_cell_set_and_the_zoom_to_another_user(dash_thread_server, results_dir, tmp_path,
+                                                                       two_browsers):
+    from urllib.parse import parse_qs, urlsplit
+
+    from dashboard.app import create_app
+
+    db = tmp_path / "db.sqlite"
+    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"), "DB_PATH": str(db),
+                      "UPLOAD_DIR": str(tmp_path / "uploads"), "AUTH": "login"})
+    for user in ("alice", "bob"):
+        UserStore(db).add(user, f"{user}-password")
+    dash_thread_server(app)
+    alice, bob = two_browsers
+    _login(alice, dash_thread_server.url, "alice")
+    _login(bob, dash_thread_server.url, "bob")
+
+    WebDriverWait(alice, TIMEOUT).until(lambda d: "predicted sensitive" in _text(d, "#cluster-table"))
+    _scroll_click(alice, "#cluster-table .ag-center-cols-container .ag-row[row-index='0'] .ag-cell")
+    WebDriverWait(alice, TIMEOUT).until(lambda d: " of " in _text(d, "#selection-info"))
+    picked = _text(alice, "#selection-info")
+    alice.find_element(By.ID, "cellset-name").send_keys("for bob")
+    _scroll_click(alice, "#cellset-share")
+    _scroll_click(alice, "#cellset-save")
+    WebDriverWait(alice, TIMEOUT).until(lambda d: "Saved 'for bob'" in _text(d, "#cellset-message"))
+    _scroll_click(alice, "#cellset-a")
+    WebDriverWait(alice, TIMEOUT).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"))
+    next(o for o in alice.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.text.startswith("for bob")).click()
+    _scroll_click(alice, "#cellset-select")  # the selection is now the set
+    WebDriverWait(alice, TIMEOUT).until(lambda d: _text(d, "#selection-info") == picked)
+    _scroll_click(alice, "#view-link-make")
+    WebDriverWait(alice, TIMEOUT).until(lambda d: d.find_element(By.ID, "view-link").get_attribute("value"))
+    link = alice.find_element(By.ID, "view-link").get_attribute("value")
+    assert parse_qs(urlsplit(link).query)["set"] == ["for bob"]
+
+    bob.get(link + "&zoom=-1,1,-2,2")  # a zoom, as a link made after zooming carries it
+    WebDriverWait(bob, TIMEOUT).until(lambda d: _text(d, "#selection-info") == picked)
+    layout = bob.execute_script("return document.querySelector('#umap .js-plotly-plot').layout;")
+    # the UMAP keeps equal axis scales (y is anchored to x): the asked-for box is shown whole, centred
+    assert layout["yaxis"]["range"] == [-2, 2]
+    x0, x1 = layout["xaxis"]["range"]
+    assert x0 <= -1 and x1 >= 1 and abs(x0 + x1) < 1e-6
+    assert "signed in as bob" in bob.find_element(By.ID, "current-user").text

@@ -16,3 +16,17 @@ def test_view_002_bad_parts_are_dropped_not_fatal():
     assert view == {"run": "r"}
     assert decode_view("?threshold=nan&threshold=0.3", colours=COLOURS) == {}
     assert decode_view(None, colours=COLOURS) == {}
+
+
+def test_view_state_cell_set_and_zoom_round_trip_and_bad_parts_are_dropped():
+    from dashboard.view_state import decode_view, encode_view, zoom_from_relayout
+
+    q = encode_view(run="r", color="predicted", gene=None, threshold=0.7, cell_set="top cluster",
+                    zoom=(-1.5, 2.25, 0.0, 3.0))
+    view = decode_view(q, colours=["predicted"])
+    assert view["set"] == "top cluster" and view["zoom"] == (-1.5, 2.25, 0.0, 3.0)
+    for bad in ("set=../x", "set=a%2Fb", "zoom=1,2,3", "zoom=2,1,0,1", "zoom=a,b,c,d", "zoom=0,1,0,inf"):
+        assert not ({"set", "zoom"} & set(decode_view("?" + bad, colours=[])))
+    assert zoom_from_relayout({"xaxis.range[0]": 0, "xaxis.range[1]": 1, "yaxis.range[0]": 2,
+                               "yaxis.range[1]": 3}) == (0.0, 1.0, 2.0, 3.0)
+    assert zoom_from_relayout({"xaxis.autorange": True}) is None and zoom_from_relayout(None) is None
