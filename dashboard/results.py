@@ -24,6 +24,8 @@ from engine.results import missing_parts
 
 from .expression import GeneMajor
 
+RAW = "raw"  # the store of the input's full expression (a result's .raw)
+
 DISPLAY_SEED = 0
 
 
@@ -88,6 +90,10 @@ class RunData:
                           "obsm": set(f["obsm"]) if "obsm" in f else set()}
             self._uns = read_elem(f["uns"]) if "uns" in f else {}
             self.genes = list(read_elem(f["var"]).index)
+            # the input's other genes (.raw, as scanpy keeps it): they colour the cells too
+            model = set(self.genes)
+            self.input_genes = ([g for g in read_elem(f["raw"]["var"]).index if g not in model]
+                                if "raw" in f and "var" in f["raw"] else [])
             # imputed values (a run with --impute): shown on request, beside the measured X
             self.imputed_layers = sorted(k for k in (f["layers"] if "layers" in f else ()) if k.startswith("imputed_"))
 
@@ -151,13 +157,14 @@ class RunData:
         return self.store(None)
 
     def store(self, layer: str | None) -> GeneMajor:
-        """The gene-major store of ``X`` (``layer`` None) or of one of the imputed layers."""
-        if layer is not None and layer not in self.imputed_layers:
+        """The gene-major store of ``X`` (``layer`` None), of one of the imputed layers, or of the input's full
+        expression (``layer`` "raw")."""
+        if layer is not None and layer not in self.imputed_layers and not (layer == RAW and self.input_genes):
             raise KeyError(f"no layer {layer!r} in this run")
         with self._x_lock:
             if layer not in self._stores:
                 with h5py.File(self.path, "r") as f:
-                    node = f["X"] if layer is None else f["layers"][layer]
+                    node = f["X"] if layer is None else f["raw"]["X"] if layer == RAW else f["layers"][layer]
                     X = sparse_dataset(node) if isinstance(node, h5py.Group) else node
                     self._stores[layer] = GeneMajor.open_or_build(X, source=Path(self.path),
                                                                   cache_dir=self.expression_dir, layer=layer)
@@ -167,8 +174,24 @@ class RunData:
     def _gene_index(self) -> dict[str, int]:
         return {g: j for j, g in enumerate(self.genes)}
 
+    @cached_property
+    def _raw_index(self) -> dict[str, int]:
+        with h5py.File(self.path, "r") as f:
+            return {g: j for j, g in enumerate(read_elem(f["raw"]["var"]).index)} if "raw" in f else {}
+
+    @property
+    def all_genes(self) -> list[str]:
+        """The model's genes, then the input's other genes."""
+        return self.genes + self.input_genes
+
+    def is_model_gene(self, name: str) -> bool:
+        return name in self._gene_index
+
     def gene(self, name: str, *, layer: str | None = None) -> np.ndarray:
-        """Expression of one gene over all cells: measured (``X``), or the imputed ``layer``."""
+        """Expression of one gene over all cells: measured (``X``), or the imputed ``layer``; a gene the model did
+        not read comes from the input's full expression (``.raw``)."""
+        if name not in self._gene_index and name in self._raw_index:
+            return self.store(RAW).gene(self._raw_index[name])
         return self.store(layer).gene(self._gene_index[name])
 
     def uns(self, *keys, default=None):

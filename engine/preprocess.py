@@ -77,6 +77,7 @@ def harmonize(bulk: ad.AnnData, cells: ad.AnnData, *, n_top_genes: int | None = 
     cells = cells.copy()
     if cells.uns.get("sc_input", {}).get("counts"):
         normalize_counts(cells)
+    cells.raw = cells  # every gene of the input, as scanpy keeps .raw: any gene can colour the cells later
     genes = shared_genes(bulk, cells, min_shared=min_shared)
     cells = cells[:, genes].copy()
     check_cells_usable(cells)  # on the genes the model will read

@@ -152,7 +152,7 @@ def register(app, store, cache) -> None:
                   State("gene", "value"))
     def gene_options(search, path, current):
         run = open_run(path)
-        genes = run.genes
+        genes = run.all_genes
         if search:
             s = search.upper()
             hits = [g for g in genes if g.upper().startswith(s)]

@@ -35,6 +35,8 @@ def colour_options(run) -> list[dict]:
 def gene_values(run, gene: str, color_by: str) -> tuple[np.ndarray, str]:
     """A gene's values and their label: measured, or imputed when ``color_by`` is ``gene@<layer>``; where the
     run holds imputed values, the label always says which are shown."""
+    if hasattr(run, "is_model_gene") and not run.is_model_gene(gene):
+        return run.gene(gene), f"{gene} (input expression; not a model gene)"
     layer = color_by[len(IMPUTED):] if color_by.startswith(IMPUTED) else None
     if layer and layer not in getattr(run, "imputed_layers", []):
         layer = None

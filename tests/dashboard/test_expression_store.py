@@ -106,3 +106,23 @@ def test_explore_colours_a_gene_by_measured_or_imputed_values_and_says_which(plx
     assert "imputed" not in umap_figure(run, color_by="gene@imputed_nope", gene=gene).layout.title.text
     with pytest.raises(KeyError):
         run.store("counts")
+
+
+def test_any_gene_of_the_input_colours_the_cells(plx_run, tmp_path):
+    """The result keeps the input's full expression (.raw, as scanpy does): a gene the model did not read still
+    colours the UMAP, and the title says where its values come from."""
+    from dashboard.pages.explore_umap import umap_figure
+    from dashboard.results import RunData
+
+    a = ad.read_h5ad(plx_run)
+    assert a.raw is not None and a.raw.n_vars > a.n_vars and set(a.var_names) <= set(a.raw.var_names)
+    run = RunData(str(plx_run), max_display=100_000, expression_dir=tmp_path)
+    outside = run.input_genes[0]
+    assert outside not in run.genes and outside in run.all_genes
+    raw = a.raw.X
+    column = np.asarray(raw[:, a.raw.var_names.get_loc(outside)].toarray() if sp.issparse(raw)
+                        else raw[:, a.raw.var_names.get_loc(outside)]).ravel()
+    assert np.allclose(run.gene(outside), column)
+    assert "input expression; not a model gene" in umap_figure(run, color_by="gene", gene=outside).layout.title.text
+    inside = run.genes[0]
+    assert np.allclose(run.gene(inside), np.asarray(a.X[:, 0]).ravel())
