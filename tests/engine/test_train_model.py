@@ -90,3 +90,13 @@ def test_device_auto_is_cpu_when_no_cuda_device_is_visible():
 def test_unknown_device_is_a_plain_error():
     with pytest.raises(DataError, match="Unknown device 'tpu'"):
         resolve_device("tpu")
+
+
+def test_transfer_weight_averaging_is_an_option_that_changes_the_network(small):
+    from dataclasses import replace
+
+    bulk, cells = small
+    plain = DrugResponseModel(bulk, cells, SMALL).fit(seed=2).predict()
+    averaged = DrugResponseModel(bulk, cells, replace(SMALL, average_transfer=True)).fit(seed=2).predict()
+    assert np.isfinite(averaged).all() and averaged.shape == plain.shape
+    assert not np.allclose(plain, averaged)
