@@ -79,6 +79,53 @@ def stage_reporter(progress: Callable[[dict], None] | None, cancel: Callable[[],
     return say
 
 
+@dataclass
+class RunStart:
+    """What every kind's run sets up first: progress (``say``, ``report``), a stage timer, the start time, the
+    device."""
+    say: Callable
+    report: Callable
+    timer: object
+    started: str
+    device: str
+
+
+def start_run(settings, *, progress=None, cancel=None) -> RunStart:
+    """Validate ``settings`` (a plain error names the first bad one) and set up a run of a kind."""
+    from . import provenance
+    from .train import resolve_device
+
+    settings.validate()
+    return RunStart(say=stage_reporter(progress, cancel), report=progress or (lambda e: None),
+                    timer=provenance.StageTimer(), started=provenance.utc_now(),
+                    device=str(resolve_device(getattr(settings, "device", "auto"))))
+
+
+def finish_run(adata, settings, run: RunStart, *, kind: str, name: str, checksums: dict, seeds=None,
+               extra_versions: tuple[str, ...] = ()) -> Path:
+    """Record the kind, name, settings, access and provenance in ``adata.uns``, write it atomically under the
+    kind's result folder, report 'done'; returns the path."""
+    import json
+    import sys
+
+    from . import provenance
+    from .results import h5_safe, write_atomic
+
+    adata.uns["kind"] = kind
+    adata.uns["run_id"] = name
+    adata.uns["settings"] = json.dumps(settings.to_dict())
+    adata.uns["access"] = {"owner": settings.owner, "visibility": settings.visibility}
+    adata.uns["provenance"] = h5_safe({
+        "started": run.started, "finished": provenance.utc_now(), "argv": " ".join(sys.argv),
+        **({"seeds": list(seeds)} if seeds is not None else {}),
+        "versions": provenance.versions(extra_versions), "device": provenance.device_info(run.device),
+        "data_checksums": checksums, "seconds_per_stage": dict(run.timer.seconds)})
+    run.say("write", 0.98, "writing the result")
+    path = write_atomic(adata, Path(settings.out) / get_kind(kind).subfolder / f"{name}.h5ad")
+    run.report({"stage": "done", "fraction": 1.0, "message": str(path), "path": str(path)})
+    return path
+
+
 def get_kind(name: str) -> Kind:
     """The kind called ``name``; a plain error naming the known kinds otherwise."""
     if name not in KINDS:

@@ -245,3 +245,16 @@ def two_browsers():
     yield drivers
     for d in drivers:
         d.quit()
+
+
+def app_with_result(result, subfolder: str, tmp_path):
+    """A dashboard app over a results folder holding one kind's result (copied into its subfolder)."""
+    import shutil
+
+    from dashboard.app import create_app
+
+    results = tmp_path / "precomputed"
+    (results / subfolder).mkdir(parents=True)
+    shutil.copy(result, results / subfolder / Path(result).name)
+    return create_app({"RESULTS_DIR": str(results), "CACHE_DIR": str(tmp_path / "cache"),
+                       "DB_PATH": str(tmp_path / "db.sqlite"), "UPLOAD_DIR": str(tmp_path / "up")})

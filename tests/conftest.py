@@ -109,3 +109,4 @@ def imputation_run(tmp_path_factory):
     return run_kind("imputation", {"sc": "pc9_erlotinib", "methods": ["autoencoder", "knn"], "n_top_genes": 500,
                                    "seeds": 1, "rates": [0.2], "ae_epochs": 30, "groupby": "sample",
                                    "out": str(out), "name": "pc9-imputation"})
+

@@ -5,8 +5,6 @@ evaluation, the harm checks and provenance. Schema: ``engine/schema.md``, sectio
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
 from functools import partial
 from pathlib import Path
@@ -17,13 +15,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .. import provenance
 from ..config import _slug
 from ..data import catalog, read_single_cell
 from ..data.errors import DataError
 from ..data.install import source_checksums
-from ..kinds import stage_reporter
-from ..results import h5_safe, write_atomic
+from ..kinds import finish_run, start_run
+from ..results import h5_safe
 from .evaluate import masking_evaluation, summary_table
 from .harm import false_correlations, new_de_genes, random_halves
 from .methods import IMPUTERS, pca_space
@@ -70,14 +67,9 @@ def run(settings: ImputationSettings, *, progress: Callable[[dict], None] | None
         cancel: Callable[[], bool] | None = None) -> Path:
     from ..tools.embedding import umap_coords
     from ..tools.imputation import impute
-    from ..train import resolve_device
 
-    settings.validate()
-    report = progress or (lambda e: None)
-    say = stage_reporter(progress, cancel)
-    timer = provenance.StageTimer()
-    started = provenance.utc_now()
-    device = str(resolve_device(settings.device))
+    run_ = start_run(settings, progress=progress, cancel=cancel)
+    say, timer = run_.say, run_.timer
     say("load", 0.0, f"reading {settings.sc}")
     with timer.stage("load"):
         adata = prepare(settings)
@@ -125,8 +117,6 @@ def run(settings: ImputationSettings, *, progress: Callable[[dict], None] | None
         adata.X = sp.csr_matrix(X)
 
     name = settings.name or f"imputation__{_slug(settings.sc if catalog.is_dataset_id(settings.sc) else Path(settings.sc).stem)}__{uuid.uuid4().hex[:6]}"
-    adata.uns["kind"] = "imputation"
-    adata.uns["run_id"] = name
     adata.uns["masking"] = pd.DataFrame(rows)
     adata.uns["masking_table"] = summary_table(rows)
     adata.uns["masking_points"] = pd.DataFrame(points)
@@ -138,13 +128,6 @@ def run(settings: ImputationSettings, *, progress: Callable[[dict], None] | None
         "harm": "false gene-gene correlations: share of gene pairs with two-sided p < 0.01 on a gene-permuted null "
                 "(one per seed), measured vs imputed (goal: within 1.5x); DE genes (Wilcoxon, BH < 0.05, |log2FC| >= 0.5) found "
                 "only after imputation, between random halves of the cells (a null) and any given grouping"}
-    adata.uns["settings"] = json.dumps(settings.to_dict())
-    adata.uns["access"] = {"owner": settings.owner, "visibility": settings.visibility}
-    adata.uns["provenance"] = h5_safe({
-        "started": started, "finished": provenance.utc_now(), "argv": " ".join(sys.argv), "seeds": seeds,
-        "versions": provenance.versions(), "device": provenance.device_info(device),
-        "data_checksums": source_checksums([settings.sc]), "seconds_per_stage": dict(timer.seconds)})
-    say("write", 0.98, "writing the result")
-    path = write_atomic(adata, Path(settings.out) / SUBFOLDER / f"{name}.h5ad")
-    report({"stage": "done", "fraction": 1.0, "message": str(path), "path": str(path)})
+    path = finish_run(adata, settings, run_, kind="imputation", name=name, checksums=source_checksums([settings.sc]),
+                      seeds=seeds)
     return path

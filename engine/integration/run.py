@@ -5,8 +5,6 @@ Schema: ``engine/schema.md``, section "integration".
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
 from pathlib import Path
 from typing import Callable
@@ -14,12 +12,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .. import provenance
 from ..config import _slug
 from ..data.install import checksums, source_checksums
-from ..kinds import stage_reporter
+from ..kinds import finish_run, start_run
 from ..tools.metrics import seed_summary
-from ..results import h5_safe, write_atomic
+from ..results import h5_safe
 from .baselines import BASELINES
 from .metrics import HIGHER_IS_BETTER, integration_metrics
 from .settings import IntegrationSettings
@@ -38,16 +35,10 @@ def _checksums(sources) -> dict:
 def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | None = None,
         cancel: Callable[[], bool] | None = None) -> Path:
     from ..tools.embedding import umap_coords
-    from ..train import resolve_device
     from .model import embed, fit_center_loss_ae, line_folds, permuted_by_line, tissue_ids
 
-    settings.validate()
-    report = progress or (lambda e: None)
-    say = stage_reporter(progress, cancel)
-
-    timer = provenance.StageTimer()
-    started = provenance.utc_now()
-    device = str(resolve_device(settings.device))
+    run_ = start_run(settings, progress=progress, cancel=cancel)
+    say, timer, device = run_.say, run_.timer, run_.device
     say("load", 0.0, f"reading {', '.join(settings.sources)}")
     with timer.stage("load"):
         adata = combine_sources(list(settings.sources))
@@ -99,8 +90,6 @@ def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | Non
     table = pd.DataFrame({name: {k: (v["mean"] if isinstance(v, dict) else v) for k, v in m.items()}
                           for name, m in metrics.items()}).T
     name = settings.name or f"integration__{'-'.join(map(_slug, settings.sources))}__{uuid.uuid4().hex[:6]}"
-    adata.uns["kind"] = "integration"
-    adata.uns["run_id"] = name
     adata.uns["metrics"] = h5_safe(metrics)
     adata.uns["metrics_table"] = table
     adata.uns["evaluation"] = {
@@ -110,13 +99,6 @@ def run(settings: IntegrationSettings, *, progress: Callable[[dict], None] | Non
         "display": "obsm['X_center_loss'] and its UMAP come from a model trained on every line (display only)",
         "permutation_control": "tissues shuffled among training lines" if settings.permutation_control else ""}
     adata.uns["training_history"] = final.history
-    adata.uns["settings"] = json.dumps(settings.to_dict())
-    adata.uns["access"] = {"owner": settings.owner, "visibility": settings.visibility}
-    adata.uns["provenance"] = h5_safe({
-        "started": started, "finished": provenance.utc_now(), "argv": " ".join(sys.argv), "seeds": seeds,
-        "versions": provenance.versions(("harmonypy",)), "device": provenance.device_info(device),
-        "data_checksums": _checksums(settings.sources), "seconds_per_stage": dict(timer.seconds)})
-    say("write", 0.98, "writing the result")
-    path = write_atomic(adata, Path(settings.out) / SUBFOLDER / f"{name}.h5ad")
-    report({"stage": "done", "fraction": 1.0, "message": str(path), "path": str(path)})
+    path = finish_run(adata, settings, run_, kind="integration", name=name, checksums=_checksums(settings.sources),
+                      seeds=seeds, extra_versions=("harmonypy",))
     return path

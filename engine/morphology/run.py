@@ -5,8 +5,6 @@ Schema: ``engine/schema.md``, section "morphology".
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
 from pathlib import Path
 from typing import Callable
@@ -15,13 +13,12 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from .. import provenance
 from ..data.errors import DataError
 from ..config import _slug
 from ..data.install import source_checksums
-from ..kinds import stage_reporter
+from ..kinds import finish_run, start_run
 from ..tools.metrics import seed_summary
-from ..results import h5_safe, write_atomic
+from ..results import h5_safe
 from .channels import channel_ranking, effect_sizes, group_ranking
 from .evaluate import (classification_report, moa_average_precision, moa_map, nearest_moa,
                        nearest_moa_by_similarity, nn_accuracy,
@@ -63,17 +60,11 @@ def _baseline(name: str, T: np.ndarray, info: pd.DataFrame, *, null_size: int) -
 def run(settings: MorphologySettings, *, progress: Callable[[dict], None] | None = None,
         cancel: Callable[[], bool] | None = None) -> Path:
     """Read, normalise, select, evaluate the baselines and the learned model, write the result; its path."""
-    from ..train import resolve_device
     from ..tools.embedding import umap_coords
     from .model import leave_compound_out, treatment_matrix, tvn
 
-    settings.validate()
-    report = progress or (lambda e: None)
-    say = stage_reporter(progress, cancel)
-
-    timer = provenance.StageTimer()
-    started = provenance.utc_now()
-    device = resolve_device(settings.device)
+    run_ = start_run(settings, progress=progress, cancel=cancel)
+    say, timer, started, device = run_.say, run_.timer, run_.started, run_.device
     say("load", 0.0, f"reading {settings.source}")
     with timer.stage("load"):
         raw = read_profiles(settings.source)
@@ -183,11 +174,7 @@ def run(settings: MorphologySettings, *, progress: Callable[[dict], None] | None
     name = settings.name or f"moa__{_slug(settings.source)}__{started.replace('-', '').replace(':', '')}__{uuid.uuid4().hex[:6]}"
     intensity = [f for f in features if "_Intensity_" in f]
     result.uns["wells"] = wells[[c for c in wells.columns if c.startswith("Metadata_")] + intensity].reset_index(drop=True)
-    result.uns["kind"] = "morphology"
-    result.uns["run_id"] = name
     result.uns["metrics"] = h5_safe(metrics)
-    result.uns["settings"] = json.dumps(settings.to_dict())
-    result.uns["access"] = {"owner": settings.owner, "visibility": settings.visibility}
     result.uns["preprocessing"] = h5_safe({
         "normalize": done_before or f"pycytominer.normalize per plate, method={settings.normalize}, "
                                     f"samples={settings.control} wells",
@@ -196,11 +183,6 @@ def run(settings: MorphologySettings, *, progress: Callable[[dict], None] | None
         "n_wells": len(wells), "n_control_wells": int(ctrl.sum()), "n_plates": int(wells["Metadata_Plate"].nunique()),
         "n_treatments": len(info), "treatment_profile": "median of the treatment's wells",
         "image_qc_exclusion": excluded or "", "activity_skipped": "" if activity is not None else activity_skipped})
-    result.uns["provenance"] = h5_safe({
-        "started": started, "finished": provenance.utc_now(), "argv": " ".join(sys.argv),
-        "versions": provenance.versions(("pycytominer", "copairs")), "device": provenance.device_info(device),
-        "data_checksums": _checksums(settings.source), "seconds_per_stage": dict(timer.seconds)})
-    say("write", 0.98, "writing the result")
-    path = write_atomic(result, Path(settings.out) / SUBFOLDER / f"{name}.h5ad")
-    report({"stage": "done", "fraction": 1.0, "message": str(path), "path": str(path)})
+    path = finish_run(result, settings, run_, kind="morphology", name=name, checksums=_checksums(settings.source),
+                      extra_versions=("pycytominer", "copairs"))
     return path

@@ -1,7 +1,5 @@
 """The Bulk sources page in headless Chromium on a real GDSC + CCLE integration result."""
 
-import shutil
-
 import pytest
 
 TIMEOUT = 30
@@ -9,13 +7,9 @@ TIMEOUT = 30
 
 @pytest.fixture
 def bulk_app(integration_run, tmp_path):
-    from dashboard.app import create_app
+    from browser import app_with_result
 
-    results = tmp_path / "precomputed"
-    (results / "integration").mkdir(parents=True)
-    shutil.copy(integration_run, results / "integration" / integration_run.name)
-    return create_app({"RESULTS_DIR": str(results), "CACHE_DIR": str(tmp_path / "cache"),
-                       "DB_PATH": str(tmp_path / "db.sqlite"), "UPLOAD_DIR": str(tmp_path / "up")})
+    return app_with_result(integration_run, "integration", tmp_path)
 
 
 def test_bulk_page_001_methods_side_by_side_and_a_line_highlighted_in_every_study(dash_duo, bulk_app):

@@ -1,7 +1,5 @@
 """The Imputation page in headless Chromium on a real PC9 imputation result."""
 
-import shutil
-
 import pytest
 
 TIMEOUT = 30
@@ -9,13 +7,9 @@ TIMEOUT = 30
 
 @pytest.fixture
 def imputation_app(imputation_run, tmp_path):
-    from dashboard.app import create_app
+    from browser import app_with_result
 
-    results = tmp_path / "precomputed"
-    (results / "imputation").mkdir(parents=True)
-    shutil.copy(imputation_run, results / "imputation" / imputation_run.name)
-    return create_app({"RESULTS_DIR": str(results), "CACHE_DIR": str(tmp_path / "cache"),
-                       "DB_PATH": str(tmp_path / "db.sqlite"), "UPLOAD_DIR": str(tmp_path / "up")})
+    return app_with_result(imputation_run, "imputation", tmp_path)
 
 
 def test_imputation_page_001_table_scatter_harm_and_a_gene_measured_then_imputed(dash_duo, imputation_app):

@@ -20,6 +20,22 @@ def _login(driver, base, user):
     assert f"signed in as {user}" in driver.find_element(By.ID, "current-user").text
 
 
+def _alice_and_bob(dash_thread_server, results_dir, tmp_path, two_browsers):
+    """The app with sign-in, users alice and bob, each signed in in one of the two browsers."""
+    from dashboard.app import create_app
+
+    db = tmp_path / "db.sqlite"
+    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"), "DB_PATH": str(db),
+                      "UPLOAD_DIR": str(tmp_path / "uploads"), "AUTH": "login"})
+    for user in ("alice", "bob"):
+        UserStore(db).add(user, f"{user}-password")
+    dash_thread_server(app)
+    alice, bob = two_browsers
+    _login(alice, dash_thread_server.url, "alice")
+    _login(bob, dash_thread_server.url, "bob")
+    return alice, bob
+
+
 def _text(driver, css):
     """Text of the element, or "" while it is absent or re-rendering."""
     from selenium.common.exceptions import StaleElementReferenceException
@@ -67,17 +83,7 @@ def test_a_copied_view_link_opens_the_same_view_for_another_user(dash_thread_ser
                                                                   two_browsers):
     from selenium.webdriver.common.keys import Keys
 
-    from dashboard.app import create_app
-
-    db = tmp_path / "db.sqlite"
-    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"), "DB_PATH": str(db),
-                      "UPLOAD_DIR": str(tmp_path / "uploads"), "AUTH": "login"})
-    for user in ("alice", "bob"):
-        UserStore(db).add(user, f"{user}-password")
-    dash_thread_server(app)
-    alice, bob = two_browsers
-    _login(alice, dash_thread_server.url, "alice")
-    _login(bob, dash_thread_server.url, "bob")
+    alice, bob = _alice_and_bob(dash_thread_server, results_dir, tmp_path, two_browsers)
 
     alice.find_element(By.CSS_SELECTOR, "#color-by").click()
     WebDriverWait(alice, TIMEOUT).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"))
@@ -108,17 +114,7 @@ def test_a_link_carries_a_shared_cell_set_and_the_zoom_to_another_user(dash_thre
                                                                        two_browsers):
     from urllib.parse import parse_qs, urlsplit
 
-    from dashboard.app import create_app
-
-    db = tmp_path / "db.sqlite"
-    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"), "DB_PATH": str(db),
-                      "UPLOAD_DIR": str(tmp_path / "uploads"), "AUTH": "login"})
-    for user in ("alice", "bob"):
-        UserStore(db).add(user, f"{user}-password")
-    dash_thread_server(app)
-    alice, bob = two_browsers
-    _login(alice, dash_thread_server.url, "alice")
-    _login(bob, dash_thread_server.url, "bob")
+    alice, bob = _alice_and_bob(dash_thread_server, results_dir, tmp_path, two_browsers)
 
     WebDriverWait(alice, TIMEOUT).until(lambda d: "predicted sensitive" in _text(d, "#cluster-table"))
     _scroll_click(alice, "#cluster-table .ag-center-cols-container .ag-row[row-index='0'] .ag-cell")
