@@ -102,3 +102,11 @@ def run_measured(cfg, *, analyse: bool = True) -> dict:
     return {"result": str(path), "cells": a.n_obs, "genes": a.n_vars, "wall_seconds": round(wall, 2),
             "seconds_per_stage": seconds, "peak_rss_mib_per_stage": {k: round(v) for k, v in mem.peak_mib.items()},
             "metrics": a.uns["metrics"]}
+
+
+def run_costs(adata, memory: "StageMemory", started: float) -> dict:
+    """Wall time since ``started``, peak RSS over the stages, seconds per stage and device of a kind's result."""
+    prov = adata.uns["provenance"]
+    return {"wall_seconds": round(time.time() - started, 1), "peak_rss_mib": round(max(memory.peak_mib.values()), 1),
+            "seconds_per_stage": {k: round(float(v), 1) for k, v in prov["seconds_per_stage"].items()},
+            "device": str(prov["device"]["device"])}

@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 
 from engine.kinds import run_kind  # noqa: E402
 
-from _measure import StageMemory  # noqa: E402
+from _measure import StageMemory, run_costs  # noqa: E402
 
 # the issue's kNN(30) non-zero-mean row (its slice: 1,136 cells x 2,000 HVGs), and the Pearson goals
 ISSUE_KNN_RMSE = {0.1: 0.431, 0.2: 0.441, 0.4: 0.470}
@@ -67,10 +67,7 @@ def main() -> None:
                                                           for k, v in a.uns["preprocessing"].items()},
                       "protocol": str(a.uns["evaluation"]["protocol"]), "seeds": args.seeds,
                       "recovery": rows, "goals": goals, "harm": harm,
-                      "wall_seconds": round(time.time() - started, 1),
-                      "peak_rss_mib": round(max(memory.peak_mib.values()), 1),
-                      "seconds_per_stage": {k: round(float(v), 1) for k, v in a.uns["provenance"]["seconds_per_stage"].items()},
-                      "device": str(a.uns["provenance"]["device"]["device"])}, indent=1))
+                      **run_costs(a, memory, started)}, indent=1))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import anndata as ad  # noqa: E402
 
 from engine.kinds import run_kind  # noqa: E402
 
-from _measure import StageMemory  # noqa: E402
+from _measure import StageMemory, run_costs  # noqa: E402
 
 GOALS = {"tissue_silhouette": (">=", 0.10), "davies_bouldin": ("<", 3.0), "cross_study_tissue_1nn": (">=", 0.75),
          "same_line_top1": (">=", 0.98)}
@@ -54,10 +54,7 @@ def main() -> None:
     print(json.dumps({"lines": int(a.obs["line"].nunique()), "rows": int(a.n_obs), "genes": int(a.n_vars),
                       "protocol": str(a.uns["evaluation"]["protocol"]), "seeds": args.seeds, "epochs": args.epochs,
                       "held_out_metrics": table, "center_loss_spread_over_seeds": spread, "goals": goals,
-                      "wall_seconds": round(time.time() - started, 1),
-                      "peak_rss_mib": round(max(memory.peak_mib.values()), 1),
-                      "seconds_per_stage": {k: round(float(v), 1) for k, v in a.uns["provenance"]["seconds_per_stage"].items()},
-                      "device": str(a.uns["provenance"]["device"]["device"])}, indent=1))
+                      **run_costs(a, memory, started)}, indent=1))
 
 
 if __name__ == "__main__":
