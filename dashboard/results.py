@@ -179,6 +179,16 @@ class RunData:
         with h5py.File(self.path, "r") as f:
             return {g: j for j, g in enumerate(read_elem(f["raw"]["var"]).index)} if "raw" in f else {}
 
+    def input_expression(self):
+        """The cells over every input gene (``.raw`` where the result kept it, else ``X``) as an AnnData, read
+        from the file on request (for scoring a person's gene sets)."""
+        import anndata as ad
+
+        with h5py.File(self.path, "r") as f:
+            node = f["raw"] if "raw" in f else f
+            X, var = read_elem(node["X"]), read_elem(node["var"])
+        return ad.AnnData(X=X, obs=pd.DataFrame(index=self.cell_names), var=pd.DataFrame(index=var.index.astype(str)))
+
     @property
     def all_genes(self) -> list[str]:
         """The model's genes, then the input's other genes."""

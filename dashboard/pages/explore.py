@@ -24,9 +24,9 @@ from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import grid_columns, grid_rows
 from ..view_state import encode_view, zoom_from_relayout
 from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
-from . import explore_sets
+from . import explore_genesets, explore_sets
 from .explore_report import roc_pr, run_detail_rows, training, view_report
-from .explore_umap import COLOR_BY, IMPUTED, with_zoom, cluster_table, colour_options, predicted_labels, umap_figure
+from .explore_umap import COLOR_BY, GENE_SET, IMPUTED, with_zoom, cluster_table, colour_options, predicted_labels, umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -166,10 +166,10 @@ def register(app, store, cache) -> None:
         return [{"label": g, "value": g} for g in hits]
 
     # on panels-run (set once the run's UMAP is drawn): the picker's value is not re-sent on a first load
-    @app.callback(Output("color-by", "options"), Input("panels-run", "data"))
-    def colourings(path):
-        """The fixed colourings and every annotation column of the picked run."""
-        return colour_options(open_run(path)) if path else COLOR_BY
+    @app.callback(Output("color-by", "options"), Input("panels-run", "data"), Input("geneset-names", "data"))
+    def colourings(path, gene_sets):
+        """The fixed colourings, every annotation column of the picked run, and the gene sets scored on it."""
+        return (colour_options(open_run(path)) if path else COLOR_BY) + explore_genesets.colour_entries(gene_sets)
 
     @app.callback(Output("color-by", "value"), Output("gene", "value"),
                   Input("attr-table", "cellClicked"), Input("gene", "value"), State("color-by", "value"),
@@ -265,8 +265,13 @@ def register(app, store, cache) -> None:
                   prevent_initial_call=True)  # the layout holds the first figure
     def umap(path, color_by, gene, selection, threshold, session, zoom):
         run = open_run(path)
+        custom = None
+        if str(color_by).startswith(GENE_SET):
+            name = color_by[len(GENE_SET):]
+            values = explore_genesets.scored_values(cache, session, run.path, name)
+            custom = None if values is None else (f"gene set {name} (score)", values)
         return with_zoom(umap_figure(run, color_by=color_by, gene=gene, mask=current_mask(run, session, selection),
-                                     threshold=threshold), zoom)
+                                     threshold=threshold, custom=custom), zoom)
 
     # Runs in the browser: the other panels get the run only once the main UMAP has been drawn, so that on a
     # first view the UMAP does not share the browser's (and the server's) time with six more figures.
@@ -439,6 +444,7 @@ def register(app, store, cache) -> None:
         return grid_rows(df[cols]), grid_columns(cols), explore_sets.fold_change_note(run)
 
     explore_sets.register(app, store.results_dir, open_run, current_mask)
+    explore_genesets.register(app, cache, open_run)
 
     @app.callback(Output("raw-selection", "data", allow_duplicate=True), Input("panels-run", "data"),
                   State("pending-set", "data"), prevent_initial_call=True)

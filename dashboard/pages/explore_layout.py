@@ -13,6 +13,7 @@ from engine.data import DataError
 from ..auth import current_user
 from ..tables import data_grid
 from ..view_state import decode_view
+from .explore_genesets import panel as explore_genesets_panel
 from .explore_sets import panel as explore_sets_panel
 from .explore_umap import COLOR_BY, umap_figure, with_zoom
 
@@ -122,6 +123,7 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
         dcc.Store(id="raw-selection"),
         dcc.Store(id="pending-set", data=view.get("set")),
         dcc.Store(id="link-zoom", data=view.get("zoom")),
+        dcc.Store(id="geneset-names", data=[]),
         dcc.Store(id="panels-run"),
         dcc.Store(id="deg-list-shown", data="sensitive"),
         dcc.Interval(id="index-refresh", interval=refresh_ms),
@@ -189,6 +191,8 @@ def linked_panels() -> tuple[list, list]:
                 className="g-3 mt-1"),
         dbc.Row([_card("Cell sets: save, share, select, compare two groups", explore_sets_panel(), width=12)],
                 className="g-3 mt-1"),
+        dbc.Row([_card("Gene sets: score your own per cell (scanpy) and colour the UMAP by them",
+                       explore_genesets_panel(), width=12)], className="g-3 mt-1"),
         dbc.Row([_card("ROC and precision-recall: the shown score and the baselines (labelled cells)", _graph("roc-pr")),
                  _card("Run details: training, settings, provenance", [
                      _graph("training-curves"), html.Div(id="run-details", className="small")])],

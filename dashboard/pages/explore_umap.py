@@ -114,8 +114,11 @@ def with_zoom(figure, zoom):
     return figure
 
 
+GENE_SET = "geneset:"  # colour by a person's scored gene set: "geneset:<name>"
+
+
 def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None,
-                threshold: float | None = None):
+                threshold: float | None = None, custom: tuple[str, np.ndarray] | None = None):
     """The UMAP of ``run`` (a ``RunData``) coloured by ``color_by``; ``mask`` (all cells) highlights a selection;
     predicted labels follow ``threshold``."""
     coords = run.obsm("X_umap")
@@ -123,7 +126,12 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
         return fig.message_figure("No UMAP in this file (obsm['X_umap'] missing)")
     d = run.display_index
     kw = {"categorical": False, "colorscale": fig.SCORE_SCALE, "cmin": 0.0, "cmax": 1.0}
-    if color_by == "gene" or color_by.startswith(IMPUTED):
+    if color_by.startswith(GENE_SET):
+        if custom is None:
+            return fig.message_figure("Score this gene set again below (scores are kept for this browser session)")
+        label, values = custom
+        kw = {"categorical": False, "colorscale": "Viridis"}
+    elif color_by == "gene" or color_by.startswith(IMPUTED):
         if not gene:
             return fig.message_figure("Pick a gene in the search box to colour by its expression")
         values, label = gene_values(run, gene, color_by)
