@@ -169,7 +169,7 @@ def register(app, store, cache) -> None:
     @app.callback(Output("color-by", "options"), Input("panels-run", "data"), Input("geneset-names", "data"))
     def colourings(path, gene_sets):
         """The fixed colourings, every annotation column of the picked run, and the gene sets scored on it."""
-        return (colour_options(open_run(path)) if path else COLOR_BY) + explore_genesets.colour_entries(gene_sets)
+        return (colour_options(open_run(path)) if path else COLOR_BY) + explore_genesets.colour_entries(gene_sets, path)
 
     @app.callback(Output("color-by", "value"), Output("gene", "value"),
                   Input("attr-table", "cellClicked"), Input("gene", "value"), State("color-by", "value"),

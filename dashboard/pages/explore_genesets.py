@@ -74,11 +74,14 @@ def register(app, cache, open_run) -> None:
             scores, lines = score_text(run, text, name=name or "my gene set")
         except DataError as exc:
             return dbc.Alert(public_message(exc), color="warning", className="py-1", id="geneset-refused"), \
-                list((cache.get(cache_key(session, path)) or {}))
+                {"run": path, "names": list(cache.get(cache_key(session, path)) or {})}
         kept = {**(cache.get(cache_key(session, path)) or {}), **scores}
         cache.set(cache_key(session, path), kept)
-        return html.Div([html.Div(l) for l in lines], id="geneset-done"), list(kept)
+        return html.Div([html.Div(l) for l in lines], id="geneset-done"), {"run": path, "names": list(kept)}
 
 
-def colour_entries(names) -> list[dict]:
-    return [{"label": f"gene set: {n}", "value": f"{GENE_SET}{n}"} for n in names or []]
+def colour_entries(scored: dict | None, path: str | None) -> list[dict]:
+    """Colourings for the gene sets scored on the run ``path`` (none for another run)."""
+    if not isinstance(scored, dict) or scored.get("run") != path:
+        return []
+    return [{"label": f"gene set: {n}", "value": f"{GENE_SET}{n}"} for n in scored.get("names", [])]

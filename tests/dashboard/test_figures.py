@@ -163,3 +163,11 @@ def test_roc_pr_and_training_curves():
     assert len(training_curves(h).data) == 1
     with pytest.raises(ValueError):
         training_curves([{"seed": 0}])
+
+
+def test_gene_set_colourings_belong_to_the_run_they_were_scored_on():
+    from dashboard.pages.explore_genesets import colour_entries
+
+    scored = {"run": "/r/a.h5ad", "names": ["up", "down"]}
+    assert [o["value"] for o in colour_entries(scored, "/r/a.h5ad")] == ["geneset:up", "geneset:down"]
+    assert colour_entries(scored, "/r/b.h5ad") == [] and colour_entries(None, "/r/a.h5ad") == []
