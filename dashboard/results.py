@@ -90,10 +90,11 @@ class RunData:
                           "obsm": set(f["obsm"]) if "obsm" in f else set()}
             self._uns = read_elem(f["uns"]) if "uns" in f else {}
             self.genes = list(read_elem(f["var"]).index)
-            # the input's other genes (.raw, as scanpy keeps it): they colour the cells too
+            # the input's every gene (.raw, as scanpy keeps it), read once: the others colour the cells too
+            raw = list(read_elem(f["raw"]["var"]).index) if "raw" in f and "var" in f["raw"] else []
+            self._raw_index = {g: j for j, g in enumerate(raw)}
             model = set(self.genes)
-            self.input_genes = ([g for g in read_elem(f["raw"]["var"]).index if g not in model]
-                                if "raw" in f and "var" in f["raw"] else [])
+            self.input_genes = [g for g in raw if g not in model]
             # imputed values (a run with --impute): shown on request, beside the measured X
             self.imputed_layers = sorted(k for k in (f["layers"] if "layers" in f else ()) if k.startswith("imputed_"))
 
@@ -173,11 +174,6 @@ class RunData:
     @cached_property
     def _gene_index(self) -> dict[str, int]:
         return {g: j for j, g in enumerate(self.genes)}
-
-    @cached_property
-    def _raw_index(self) -> dict[str, int]:
-        with h5py.File(self.path, "r") as f:
-            return {g: j for j, g in enumerate(read_elem(f["raw"]["var"]).index)} if "raw" in f else {}
 
     def input_expression(self):
         """The cells over every input gene (``.raw`` where the result kept it, else ``X``) as an AnnData, read
