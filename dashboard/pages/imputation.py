@@ -7,6 +7,7 @@ import pandas as pd
 from dash import Input, Output, html
 
 from engine.data import catalog
+from engine.imputation.evaluate import HARM_RATIO_GOAL, PEARSON_GOAL
 
 from ..auth import current_user
 from ..figures import embedding_figure, message_figure
@@ -17,8 +18,6 @@ from .imputation_layout import METHOD_LABELS, RUN_FIELDS, layout
 from .launch import register_launch
 
 MEASURED = "X"
-PEARSON_GOAL = {0.1: 0.85, 0.2: 0.84, 0.4: 0.81}
-HARM_RATIO_GOAL = 1.5
 
 
 def label(method: str) -> str:
