@@ -114,6 +114,12 @@ class GunicornServer:
                 self.proc.wait()
 
 
+def scroll_into_view(driver, element) -> None:
+    """Bring ``element`` to the middle of the window at once: the theme scrolls smoothly, so a click computed while
+    the page glides lands on whatever is under the pointer then."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+
+
 class Browser:
     """One headless Chromium with waiting helpers named as dash[testing]'s, over CSS selectors."""
 
@@ -209,6 +215,12 @@ class Browser:
                 option.click()
                 return
         raise AssertionError(f"{css!r} has no option {value!r}: {[o.text for o in options]}")
+
+    def scroll_to(self, css: str, *, timeout: float = 30):
+        """The element, brought to the middle of the window at once (see :func:`scroll_into_view`)."""
+        element = self.wait_for_element(css, timeout=timeout)
+        scroll_into_view(self.driver, element)
+        return element
 
     def clear_input(self, element) -> None:
         (ActionChains(self.driver).move_to_element(element).click(element).send_keys(Keys.END)

@@ -25,7 +25,7 @@ from ..tables import grid_columns, grid_rows
 from ..view_state import encode_view, zoom_from_relayout
 from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
 from . import explore_genesets, explore_sets
-from .explore_report import roc_pr, run_detail_rows, training, view_report
+from .explore_report import roc_pr, run_detail_rows, seed_summary, training, view_report
 from .explore_umap import COLOR_BY, GENE_SET, IMPUTED, with_zoom, cluster_table, colour_options, predicted_labels, umap_figure
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
@@ -37,12 +37,6 @@ VIOLIN_POINTS = 5_000  # a violin is drawn from at most this many random cells p
 def _table(df: pd.DataFrame, *, index_name: str = "") -> dbc.Table:
     return dbc.Table.from_dataframe(df.reset_index(names=index_name or " "), striped=True, bordered=False,
                                     hover=True, size="sm", className="mb-0")
-
-
-def seed_summary(value: dict, n_seeds: int) -> str:
-    """'0.905 ± 0.073' over several seeds; the bare value for one seed (a zero sd would claim a certainty)."""
-    mean = float(value["mean"])
-    return f"{mean:.3f} ± {float(value['sd']):.3f}" if n_seeds > 1 else f"{mean:.3f}"
 
 
 SIGNATURE_NAMES = {"sensitive_predicted": "sensitive signature (predicted groups)",

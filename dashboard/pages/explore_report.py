@@ -55,14 +55,19 @@ def run_detail_rows(run) -> list[tuple[str, str]]:
     return [(k, without_paths(str(v))) for k, v in rows if v]
 
 
+def seed_summary(value: dict, n_seeds: int) -> str:
+    """'0.905 ± 0.073' over several seeds; the bare value for one seed (a zero sd would claim a certainty)."""
+    mean = float(value["mean"])
+    return f"{mean:.3f} ± {float(value['sd']):.3f}" if n_seeds > 1 else f"{mean:.3f}"
+
+
 def metrics_frame(run) -> pd.DataFrame | None:
     """Each model's metrics, 'mean ± sd' over seeds (the bare value for one seed), or None without labels."""
     m = run.uns("metrics", default={}) or {}
     if "skipped" in m or not m:
         return None
     n = int(m.get("n_seeds", 1))
-    cell = lambda v: f"{float(v['mean']):.3f} ± {float(v['sd']):.3f}" if n > 1 else f"{float(v['mean']):.3f}"
-    rows = {MODELS[model]: {k: cell(v) for k, v in m[model].items()} for model in MODELS if model in m}
+    rows = {MODELS[model]: {k: seed_summary(v, n) for k, v in m[model].items()} for model in MODELS if model in m}
     if "transfer_seed_ensemble" in m:
         rows["seed ensemble (shown score)"] = {k: f"{float(v):.3f}" for k, v in m["transfer_seed_ensemble"].items()}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -6,16 +6,8 @@ import csv
 TIMEOUT = 60
 
 
-def _scroll_to(dash_duo, css):
-    """Bring the control to the middle of the window at once (the theme scrolls smoothly, so a click computed
-    while the page glides would land on whatever is under the pointer then)."""
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                                   dash_duo.wait_for_element(css))
-
-
 def _click(dash_duo, css):
-    _scroll_to(dash_duo, css)
-    dash_duo.find_element(css).click()
+    dash_duo.scroll_to(css).click()
 
 
 def test_cellsets_browser_001_save_compare_select_and_download(dash_duo, explore_app, tmp_path):
@@ -38,7 +30,7 @@ def test_cellsets_browser_001_save_compare_select_and_download(dash_duo, explore
 
     _click(dash_duo, "#clear-selection")
     dash_duo.wait_for_text_to_equal("#selection-info", "no selection", timeout=TIMEOUT)
-    _scroll_to(dash_duo, "#cellset-a")
+    dash_duo.scroll_to("#cellset-a")
     dash_duo.select_dcc_dropdown("#cellset-a", value=f"top cluster ({first:,} cells, mine)")
     dash_duo.wait_for_contains_text("#cellset-deg-note", "top cluster vs the rest", timeout=TIMEOUT)
     assert "log2 fold changes need log-normalised counts" in dash_duo.text("#cellset-deg-note")  # z-scored input

@@ -4,15 +4,10 @@ scanpy and becomes a colouring; genes not in the cells are named; bad input is a
 TIMEOUT = 60
 
 
-def _scroll_to(dash_duo, css):
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                                   dash_duo.wait_for_element(css, timeout=TIMEOUT))
-
-
 def test_genesets_001_pasted_list_scored_and_coloured(dash_duo, explore_app):
     dash_duo.start_server(explore_app)
     dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
-    _scroll_to(dash_duo, "#geneset-score")
+    dash_duo.scroll_to("#geneset-score", timeout=TIMEOUT)
     dash_duo.find_element("#geneset-score").click()
     dash_duo.wait_for_contains_text("#geneset-refused", "Paste some gene names", timeout=TIMEOUT)
     genes = dash_duo.prop("gene", "options")[:5]
@@ -24,7 +19,7 @@ def test_genesets_001_pasted_list_scored_and_coloured(dash_duo, explore_app):
     assert "NOT_A_GENE" in dash_duo.text("#geneset-done")
     dash_duo.wait_until(lambda: any(o["label"] == "gene set: my five" for o in dash_duo.prop("color-by", "options")),
                         timeout=TIMEOUT)
-    _scroll_to(dash_duo, "#color-by")
+    dash_duo.scroll_to("#color-by", timeout=TIMEOUT)
     dash_duo.select_dcc_dropdown("#color-by", value="gene set: my five")
     dash_duo.wait_for_contains_text("#umap .gtitle", "gene set my five (score)", timeout=TIMEOUT)
     assert dash_duo.get_logs() == []

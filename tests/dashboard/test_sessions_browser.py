@@ -105,8 +105,10 @@ def test_a_copied_view_link_opens_the_same_view_for_another_user(dash_thread_ser
 
 
 def _scroll_click(driver, css):
+    from browser import scroll_into_view
+
     element = WebDriverWait(driver, TIMEOUT).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    scroll_into_view(driver, element)
     element.click()
 
 
