@@ -10,7 +10,7 @@ from pathlib import Path
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from engine.data import DataError
@@ -26,7 +26,8 @@ from ..view_state import encode_view, zoom_from_relayout
 from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
 from . import explore_genesets, explore_sets
 from .explore_report import roc_pr, run_detail_rows, seed_summary, training, view_report
-from .explore_umap import COLOR_BY, GENE_SET, IMPUTED, with_zoom, cluster_table, colour_options, predicted_labels, umap_figure
+from .explore_umap import (COLOR_BY, GENE_SET, IMPUTED, category_values, cluster_table, colour_options,
+                           predicted_labels, umap_figure, with_zoom)
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -55,6 +56,23 @@ def signature_lists(run) -> list:
 def run_details(run) -> list:
     """Settings and provenance as a reader checks them (see :func:`explore_report.run_detail_rows`)."""
     return [html.Div([html.Strong(f"{k}: "), v]) for k, v in run_detail_rows(run)]
+
+
+def legend_selection(cache, session: str, run, category: str, *, color_by: str, threshold: float | None,
+                     current: dict | None) -> dict | None:
+    """The selection a click on the UMAP legend entry ``category`` makes: that category's cells under the
+    colouring shown (the predicted label at the page's threshold). Clicking the entry selected already clears
+    it (None). Raises PreventUpdate where the colouring has no such category."""
+    values, label = category_values(run, color_by, threshold=threshold)
+    if values is None:
+        raise PreventUpdate
+    name = f"{label}: {category}"
+    if current and current.get("source") == "legend" and current.get("name") == name and current.get("run") == run.path:
+        return None
+    mask = values == category
+    if not mask.any():
+        raise PreventUpdate
+    return {**sel.save(cache, session, run.path, "legend", mask), "name": name}
 
 
 def register(app, store, cache) -> None:
@@ -198,6 +216,10 @@ def register(app, store, cache) -> None:
         prevent_initial_call=True,
     )
 
+    # a legend entry's click selects its category's cells (assets/legend_select.js)
+    app.clientside_callback(ClientsideFunction("legend", "hook"), Output("legend-hook", "data"),
+                            Input("umap", "figure"), State("umap", "id"))
+
     # a row of the cluster table selects that cluster's cells
     app.clientside_callback(
         """
@@ -231,8 +253,9 @@ def register(app, store, cache) -> None:
 
     @app.callback(Output("selection", "data"),
                   Input("raw-selection", "data"), Input("clear-selection", "n_clicks"), Input("run-picker", "value"),
-                  State("session-id", "data"), State("deg-list-shown", "data"), prevent_initial_call=True)
-    def update_selection(raw, _, path, session, deg_list):
+                  State("session-id", "data"), State("deg-list-shown", "data"), State("color-by", "value"),
+                  State("threshold", "value"), State("selection", "data"), prevent_initial_call=True)
+    def update_selection(raw, _, path, session, deg_list, color_by, threshold, current):
         if ctx.triggered_id != "raw-selection" or not raw:
             return None  # the clear button, a new run, or the first load
         run = open_run(path)
@@ -241,6 +264,9 @@ def register(app, store, cache) -> None:
             if mask is None or not mask.any():
                 raise PreventUpdate
             return {**sel.save(cache, session, run.path, "cellset", mask), "name": str(raw.get("name"))}
+        if raw.get("source") == "legend":
+            return legend_selection(cache, session, run, str(raw.get("category")), color_by=color_by or "",
+                                    threshold=threshold, current=current)
         if raw.get("source") == "cluster":
             leiden = run.obs("leiden")
             if leiden is None:
@@ -407,7 +433,9 @@ def register(app, store, cache) -> None:
     def selection_info(path, selection, session):
         run = open_run(path)
         mask = current_mask(run, session, selection)
-        return "no selection" if mask is None else f"{int(mask.sum()):,} of {run.n:,} cells"
+        if mask is None:
+            return "no selection"
+        return f"{int(mask.sum()):,} of {run.n:,} cells" + (f" ({selection['name']})" if selection.get("name") else "")
 
     @app.callback(Output("selection-metrics", "children"), Input("panels-run", "data"), Input("selection", "data"),
                   Input("threshold", "value"), State("session-id", "data"))

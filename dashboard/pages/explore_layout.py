@@ -125,6 +125,7 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
         dcc.Store(id="link-zoom", data=view.get("zoom")),
         dcc.Store(id="geneset-names", data=None),
         dcc.Store(id="panels-run"),
+        dcc.Store(id="legend-hook"),
         dcc.Store(id="deg-list-shown", data="sensitive"),
         dcc.Interval(id="index-refresh", interval=refresh_ms),
         dcc.Store(id="run-missing", data=str(run)[:100] if missing else None),

@@ -75,6 +75,36 @@ def cluster_table(run, threshold: float | None) -> pd.DataFrame:
     return out.sort_values("mean_score", ascending=False).round(3).reset_index()
 
 
+CATEGORICAL = ("predicted", "label", "leiden")  # besides categorical annotation columns ("obs:<column>")
+
+
+def _numeric_annotation(run, column: str) -> bool:
+    """Whether an annotation column is drawn on a colour scale (numbers, except integer codes with <= 30 values)."""
+    values = run.obs(column) if column in run.obs_keys else None
+    if values is None or values.dtype.kind not in "fiu":
+        return False
+    return not (values.dtype.kind in "iu" and len(np.unique(values)) <= 30)
+
+
+def category_values(run, color_by: str, *, threshold: float | None = None) -> tuple[np.ndarray | None, str]:
+    """Each cell's category (as text) and the colouring's name, for a categorical colouring of the UMAP: the
+    predicted label at ``threshold`` (the run's own when None), the true label, the Leiden cluster or a
+    categorical annotation column ("obs:<column>"). ``None`` values where the run lacks them. A legend entry's
+    cells are those whose value equals its name."""
+    if color_by == "label":
+        if run.labels is None:
+            return None, "true label"
+        return np.where(np.isnan(run.labels), "unknown", np.where(run.labels == 1, "sensitive", "resistant")), "true label"
+    if color_by == "predicted":
+        t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
+        return predicted_labels(run, t), f"predicted label at threshold {t:.2f}"
+    column = color_by[len(ANNOTATION):] if color_by.startswith(ANNOTATION) else color_by
+    if column not in CATEGORICAL and column not in run.obs_keys:
+        return None, column
+    values = run.obs(column)
+    return (None if values is None else np.asarray(values).astype(str)), column
+
+
 HOVER_MAX = 50_000  # above this many drawn cells the hover shows the colour only (each line costs ~80 bytes)
 
 
@@ -136,26 +166,17 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
             return fig.message_figure("Pick a gene in the search box to colour by its expression")
         values, label = gene_values(run, gene, color_by)
         kw = {"categorical": False, "colorscale": "Viridis"}
-    elif color_by == "label":
-        if run.labels is None:
-            return fig.message_figure("This run has no single-cell labels")
-        values = np.where(np.isnan(run.labels), "unknown", np.where(run.labels == 1, "sensitive", "resistant"))
-        label, kw = "true label", {"categorical": True}
+    elif color_by == "label" and run.labels is None:
+        return fig.message_figure("This run has no single-cell labels")
     elif color_by == "seed_agreement":
         values, label = run.obs("seed_agreement"), "share of seeds agreeing"
         kw = {"categorical": False, "colorscale": "Viridis", "cmin": 0.5, "cmax": 1.0}
-    elif color_by == "predicted":
-        t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
-        values, label, kw = predicted_labels(run, t), f"predicted label at threshold {t:.2f}", {"categorical": True}
-    elif color_by == "leiden":
-        values, label, kw = run.obs(color_by), color_by, {"categorical": True}
-    elif color_by.startswith(ANNOTATION):
+    elif color_by.startswith(ANNOTATION) and _numeric_annotation(run, color_by[len(ANNOTATION):]):
         label = color_by[len(ANNOTATION):]
-        values = run.obs(label) if label in run.obs_keys else None
-        if values is not None:
-            numeric = values.dtype.kind in "fiu" and not (values.dtype.kind in "iu" and len(np.unique(values)) <= 30)
-            kw = {"categorical": False, "colorscale": "Viridis"} if numeric else {"categorical": True}
-            values = values if numeric else np.asarray(values).astype(str)
+        values, kw = run.obs(label), {"categorical": False, "colorscale": "Viridis"}
+    elif color_by in CATEGORICAL or color_by.startswith(ANNOTATION):
+        values, label = category_values(run, color_by, threshold=threshold)
+        kw = {"categorical": True}
     else:
         values, label = run.obs("sensitivity_score"), "sensitivity score"
     if values is None:
@@ -163,6 +184,8 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     out = fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
                                color_label=label, uirevision=run.path, title=f"UMAP: {label}",
                                hover_text=cell_hover(run, d, threshold), **kw)
+    if kw.get("categorical"):  # a legend entry's click selects its cells (assets/legend_select.js)
+        out.update_layout(legend={"itemsizing": "constant", "title": {"text": "click one to select", "font": {"size": 11}}})
     if color_by == "leiden":  # each cluster's name at its centre
         centres = pd.DataFrame(coords, columns=["x", "y"]).groupby(np.asarray(values).astype(str)).median()
         out.add_scatter(x=centres["x"], y=centres["y"], text=list(centres.index), mode="text", showlegend=False,
