@@ -58,6 +58,26 @@ def run_details(run) -> list:
     return [html.Div([html.Strong(f"{k}: "), v]) for k, v in run_detail_rows(run)]
 
 
+def run_notes(run) -> list:
+    """What the page says about a run above its panels: a seed-stability warning, no labels, missing parts,
+    analyses skipped, and how many cells each scatter draws."""
+    notes = []
+    stability = run.uns("seed_agreement", default={}) or {}
+    warning = ([dbc.Alert(stability["warning"], color="warning", className="py-1 mb-1", id="seed-warning")]
+               if stability.get("warning") else [])
+    if run.labels is None:
+        notes.append("This run has no single-cell labels: true-label colouring, mispredictions, metrics and "
+                     "ground-truth signatures are absent (labels are used for evaluation only).")
+    if run.missing:
+        notes.append("Parts missing from this file: " + ", ".join(run.missing) + ".")
+    skipped = run.uns("analysis", "skipped", default={}) or {}
+    notes += [f"{k.replace('_', ' ')}: {v}" for k, v in dict(skipped).items()]
+    if len(run.secondary_index) < run.n:
+        notes.append(f"The UMAP draws {len(run.display_index):,} and the other scatter panels "
+                     f"{len(run.secondary_index):,} of {run.n:,} cells; every statistic uses all cells.")
+    return warning + [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes]
+
+
 def legend_selection(cache, session: str, run, category: str, *, color_by: str, threshold: float | None,
                      current: dict | None) -> dict | None:
     """The selection a click on the UMAP legend entry ``category`` makes: that category's cells under the
@@ -116,29 +136,21 @@ def register(app, store, cache) -> None:
             value = no_update if current in values else (options[0]["value"] if options else None)
         return (no_update if options == current_options else options), value, alerts
 
-    @app.callback(Output("run-status", "children"), Input("run-picker", "value"))
+    @app.callback(Output("run-status", "children"), Output("run-name", "data"), Input("run-picker", "value"))
     def run_status(path):
         if not path:
             raise PreventUpdate
         try:
             run = store.open(path, user=current_user())
         except DataError as exc:
-            return dbc.Alert(public_message(exc), color="danger")
-        notes = []
-        stability = run.uns("seed_agreement", default={}) or {}
-        warning = ([dbc.Alert(stability["warning"], color="warning", className="py-1 mb-1", id="seed-warning")]
-                   if stability.get("warning") else [])
-        if run.labels is None:
-            notes.append("This run has no single-cell labels: true-label colouring, mispredictions, metrics and "
-                         "ground-truth signatures are absent (labels are used for evaluation only).")
-        if run.missing:
-            notes.append("Parts missing from this file: " + ", ".join(run.missing) + ".")
-        skipped = run.uns("analysis", "skipped", default={}) or {}
-        notes += [f"{k.replace('_', ' ')}: {v}" for k, v in dict(skipped).items()]
-        if len(run.secondary_index) < run.n:
-            notes.append(f"The UMAP draws {len(run.display_index):,} and the other scatter panels "
-                         f"{len(run.secondary_index):,} of {run.n:,} cells; every statistic uses all cells.")
-        return warning + [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes]
+            return dbc.Alert(public_message(exc), color="danger"), None
+        return run_notes(run), str(run.uns("run_id", default=Path(run.path).stem))
+
+    # the export control draws the chosen figure in the browser (assets/figure_export.js)
+    app.clientside_callback(ClientsideFunction("figures", "exportFigure"), Output("download-figure", "data"),
+                            Input("export-make", "n_clicks"), State("export-figure", "value"),
+                            State("export-format", "value"), State("run-name", "data"), State("export-size", "data"),
+                            prevent_initial_call=True)
 
     # the layout sets the first threshold (a shared link's, or the run's); picking another run sets that run's
     @app.callback(Output("threshold", "value"), Input("run-picker", "value"), prevent_initial_call=True)

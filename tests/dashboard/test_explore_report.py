@@ -44,3 +44,38 @@ def test_report_003_downloaded_from_the_page_and_opened_offline(dash_duo, explor
     dash_duo.wait_until(lambda: len(dash_duo.find_elements("#umap .main-svg")) > 0, timeout=TIMEOUT)
     dash_duo.wait_until(lambda: len(dash_duo.find_elements("#roc-pr .main-svg")) > 0, timeout=TIMEOUT)
     assert "Settings and provenance" in dash_duo.find_element("body").text
+
+
+def _export(dash_duo, downloads, figure: str, fmt: str):
+    from selenium.webdriver.support.ui import Select  # dbc.Select is a native <select>
+
+    Select(dash_duo.find_element("#export-figure")).select_by_value(figure)
+    Select(dash_duo.find_element("#export-format")).select_by_value(fmt)
+    dash_duo.find_element("#export-make").click()
+    return dash_duo.wait_until(lambda: [p for p in downloads.glob(f"*_{figure}.{fmt}")
+                                        if not list(downloads.glob("*.crdownload")) and p.stat().st_size > 0],
+                               timeout=TIMEOUT)[0]
+
+
+def test_report_004_a_figure_exports_as_svg_and_png_at_publication_size_named_for_the_run(dash_duo, explore_app,
+                                                                                          tmp_path):
+    import re
+    import struct
+    import xml.etree.ElementTree as ET
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    dash_duo.start_server(explore_app)
+    dash_duo.wait_for_element("#roc-pr .main-svg", timeout=TIMEOUT)
+    svg = _export(dash_duo, downloads, "roc-pr", "svg")
+    assert svg.name.startswith("PLX-4720")  # the run's name
+    root = ET.parse(svg).getroot()  # a valid SVG document
+    assert root.tag.endswith("svg") and root.get("width") == "1200" and root.get("height") == "800"
+    title = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text") and "gtitle" in (t.get("class") or ""))
+    assert re.match(r"PLX-4720\S*: ", title), title
+    png = _export(dash_duo, downloads, "umap", "png")
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", head[16:24]) == (3600, 2400)  # 1200 x 800 at 3x
+    assert dash_duo.get_logs() == []
