@@ -17,7 +17,7 @@ from flask_caching import Cache
 
 from engine.jobs import JobRegistry, recover_dead_jobs
 
-from . import auth, limits, preload
+from . import auth, limits, preload, tables
 from .background import flask_cache_config, make_manager
 from .expression import clean_stores
 from .pages import bulk, compare, explore, imputation, morphology, qc, train
@@ -136,6 +136,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
         from . import timing
 
         timing.install(app.server, cfg["CALLBACK_LOG"])
+    tables.register(app)
     explore.register(app, store, cache)
     compare.register(app, store)
     train.register(app, registry, cfg, qc_store)

@@ -21,7 +21,7 @@ from .. import figures as fig
 from ..auth import current_user
 from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
-from ..tables import grid_columns, grid_rows
+from ..tables import csv_params, grid_columns, grid_rows
 from ..view_state import encode_view, zoom_from_relayout
 from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
 from . import explore_genesets, explore_sets
@@ -255,10 +255,13 @@ def register(app, store, cache) -> None:
         return signature_lists(open_run(path))
 
     @app.callback(Output("cluster-table", "rowData"), Output("cluster-table", "columnDefs"),
+                  Output("cluster-table", "csvExportParams"),
                   Input("panels-run", "data"), Input("threshold", "value"))
     def clusters(path, threshold):
-        table = cluster_table(open_run(path), threshold)
-        return grid_rows(table), grid_columns(table.columns)
+        run = open_run(path)
+        table = cluster_table(run, threshold)
+        name = f"{run.uns('run_id', default='run')}_clusters_at_{float(threshold or 0.5):.2f}"
+        return grid_rows(table), grid_columns(table.columns), csv_params(name, "table")
 
     # the DEG list on show, in a store that exists before the linked panels are mounted
     app.clientside_callback("function(v) { return v; }", Output("deg-list-shown", "data"), Input("deg-list", "value"))
@@ -283,7 +286,9 @@ def register(app, store, cache) -> None:
             leiden = run.obs("leiden")
             if leiden is None:
                 raise PreventUpdate
-            return sel.save(cache, session, run.path, "cluster", np.asarray(leiden).astype(str) == str(raw.get("cluster")))
+            cluster = str(raw.get("cluster"))
+            return {**sel.save(cache, session, run.path, "cluster", np.asarray(leiden).astype(str) == cluster),
+                    "name": f"cluster {cluster}"}
         xy = xy_for(run, raw["source"], deg_list)
         drawn = run.display_index if raw["source"] == "umap" else run.secondary_index
         mask = None if xy is None else sel.mask_from_selected_data(raw, xy, drawn=drawn)
@@ -429,16 +434,17 @@ def register(app, store, cache) -> None:
                               _table(pd.DataFrame.from_dict(rows, orient="index"), index_name="model")])
         return figs[0], figs[1], table
 
-    @app.callback(Output("attr-table", "rowData"), Output("attr-table", "columnDefs"), Input("panels-run", "data"))
+    @app.callback(Output("attr-table", "rowData"), Output("attr-table", "columnDefs"),
+                  Output("attr-table", "csvExportParams"), Input("panels-run", "data"))
     def attribution_table(path):
         run = open_run(path)
         table = run.uns("attribution")
         if not isinstance(table, pd.DataFrame):
-            return [], grid_columns(["gene"], labels={"gene": "attribution absent for this run"})
+            return [], grid_columns(["gene"], labels={"gene": "attribution absent for this run"}), no_update
         cols = ["rank", "gene", "mean_abs_ig", "mean_abs_ig_sensitive", "mean_abs_ig_resistant", "log2_ratio", "pval_adj"]
         df = table.reset_index(names="gene")[cols].head(500)
         df[cols[2:]] = df[cols[2:]].astype(float).map(lambda v: float(f"{v:.4g}"))
-        return grid_rows(df), grid_columns(cols)
+        return grid_rows(df), grid_columns(cols), csv_params(str(run.uns("run_id", default="run")), "attribution_top500")
 
     @app.callback(Output("selection-info", "children"), Input("run-picker", "value"), Input("selection", "data"),
                   State("session-id", "data"))

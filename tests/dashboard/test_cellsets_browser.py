@@ -20,7 +20,7 @@ def test_cellsets_browser_001_save_compare_select_and_download(dash_duo, explore
     total, first = sum(r["cells"] for r in rows), rows[0]["cells"]
     picked = f"{first:,} of {total:,} cells"
     dash_duo.find_element("#cluster-table .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
-    dash_duo.wait_for_text_to_equal("#selection-info", picked, timeout=TIMEOUT)
+    dash_duo.wait_for_text_to_equal("#selection-info", f"{picked} (cluster {rows[0]['cluster']})", timeout=TIMEOUT)
 
     dash_duo.find_element("#cellset-name").send_keys("top cluster")
     _click(dash_duo, "#cellset-save")
@@ -36,7 +36,7 @@ def test_cellsets_browser_001_save_compare_select_and_download(dash_duo, explore
     assert "log2 fold changes need log-normalised counts" in dash_duo.text("#cellset-deg-note")  # z-scored input
     dash_duo.wait_until(lambda: len(dash_duo.prop("cellset-deg", "rowData") or []) > 0, timeout=TIMEOUT)
     _click(dash_duo, "#cellset-select")
-    dash_duo.wait_for_text_to_equal("#selection-info", picked, timeout=TIMEOUT)
+    dash_duo.wait_for_text_to_equal("#selection-info", f"{picked} (top cluster)", timeout=TIMEOUT)
 
     _click(dash_duo, "#cellset-download-button")
     path = dash_duo.wait_until(lambda: [p for p in downloads.glob("*_cells.csv")], timeout=TIMEOUT)[0]

@@ -146,7 +146,8 @@ def test_explore_008_cluster_table_answers_which_clusters_are_sensitive_and_sele
     assert [r["mean_score"] for r in rows] == sorted((r["mean_score"] for r in rows), reverse=True)
     first = rows[0]
     dash_duo.find_element("#cluster-table .ag-center-cols-container .ag-row[row-index='0'] .ag-cell").click()
-    dash_duo.wait_for_text_to_equal("#selection-info", f"{first['cells']:,} of {sum(r['cells'] for r in rows):,} cells",
+    dash_duo.wait_for_text_to_equal("#selection-info", f"{first['cells']:,} of {sum(r['cells'] for r in rows):,} cells"
+                                    f" (cluster {first['cluster']})",
                                     timeout=TIMEOUT)
     dash_duo.select_dcc_dropdown("#color-by", value="Leiden cluster")
     dash_duo.wait_until(lambda: any(t.text == str(first["cluster"]) for t in dash_duo.find_elements("#umap .textpoint")),

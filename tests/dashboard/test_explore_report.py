@@ -79,3 +79,24 @@ def test_report_004_a_figure_exports_as_svg_and_png_at_publication_size_named_fo
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", head[16:24]) == (3600, 2400)  # 1200 x 800 at 3x
     assert dash_duo.get_logs() == []
+
+
+def test_report_005_every_table_downloads_as_csv_named_for_the_run(dash_duo, explore_app, tmp_path):
+    import pandas as pd
+
+    from browser import scroll_into_view
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    dash_duo.start_server(explore_app)
+    dash_duo.wait_for_contains_text("#cluster-table", "predicted sensitive", timeout=TIMEOUT)
+    rows = dash_duo.prop("cluster-table", "rowData")
+    button = dash_duo.find_element('[id*="cluster-table"][id*="grid-csv"]')
+    scroll_into_view(dash_duo.driver, button)
+    button.click()
+    path = dash_duo.wait_until(lambda: [p for p in downloads.glob("PLX-4720*_clusters_at_*_table.csv")
+                                        if not list(downloads.glob("*.crdownload"))], timeout=TIMEOUT)[0]
+    table = pd.read_csv(path)
+    assert len(table) == len(rows) and "mean score" in table.columns  # every row, headers as shown
+    assert dash_duo.get_logs() == []
