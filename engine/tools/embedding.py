@@ -9,13 +9,31 @@ import anndata as ad
 EXACT_KNN_MAX = 50_000
 
 
+def _approximate_knn(n_obs: int, n_neighbors: int, seed: int):
+    """pynndescent's transformer with UMAP's defaults for ``n_obs`` points, returning the ``scipy.sparse.csr_matrix``
+    that scanpy 1.11 expects (pynndescent 0.7 returns a ``csr_array``, on which scanpy calls ``getnnz``)."""
+    import numpy as np
+    import scipy.sparse as sp
+    from pynndescent import PyNNDescentTransformer
+
+    class CSRNNDescent(PyNNDescentTransformer):
+        def fit_transform(self, X, y=None, **kw):
+            return sp.csr_matrix(super().fit_transform(X, y, **kw))
+
+        def transform(self, X, y=None):
+            return sp.csr_matrix(super().transform(X, y))
+
+    return CSRNNDescent(n_neighbors=n_neighbors, metric="euclidean", random_state=seed,
+                        n_trees=min(64, 5 + round(n_obs ** 0.5 / 20.0)), n_iters=max(5, round(np.log2(n_obs))))
+
+
 def neighbors_umap(adata: ad.AnnData, *, use_rep: str, seed: int, n_neighbors: int = 15) -> None:
     """``sc.pp.neighbors`` on ``obsm[use_rep]`` then ``sc.tl.umap``; writes ``obsm['X_umap']`` (scanpy's keys)."""
     import scanpy as sc
 
-    transformer = "sklearn" if adata.n_obs <= EXACT_KNN_MAX else "pynndescent"
-    sc.pp.neighbors(adata, use_rep=use_rep, n_neighbors=min(n_neighbors, max(2, adata.n_obs - 1)),
-                    random_state=seed, transformer=transformer)
+    n_neighbors = min(n_neighbors, max(2, adata.n_obs - 1))
+    transformer = "sklearn" if adata.n_obs <= EXACT_KNN_MAX else _approximate_knn(adata.n_obs, n_neighbors, seed)
+    sc.pp.neighbors(adata, use_rep=use_rep, n_neighbors=n_neighbors, random_state=seed, transformer=transformer)
     sc.tl.umap(adata, random_state=seed)
 
 
