@@ -13,6 +13,7 @@ from .module import TransferNetwork
 from .train import CancelHook, ProgressHook, TrainConfig, TrainResult, build_network, resolve_device, train
 
 LAYER = "scaled"
+FORWARD_BATCH = 16_384  # rows per forward pass in predict / get_latent / get_reconstruction
 
 
 def _matrix(adata: ad.AnnData, layer: str) -> np.ndarray:
@@ -50,34 +51,44 @@ class DrugResponseModel:
             raise RuntimeError("fit() or load() the model first")
         return self.result.transferred if transferred else self.result.pretrained
 
-    def _forward(self, adata: ad.AnnData | None, transferred: bool):
+    def _forward(self, adata: ad.AnnData | None, transferred: bool, *, decode: bool = False,
+                 batch_size: int = FORWARD_BATCH):
+        """Latent, logit (and, with ``decode``, the single-cell reconstruction) of every row, ``batch_size`` rows
+        at a time: a million cells never pass through the network at once."""
         adata = self.cells if adata is None else adata
         if list(adata.var_names) != self.genes:
             raise ValueError("adata must hold the model's genes in the model's order")
         net = self._net(transferred)
         device = next(net.parameters()).device
+        X = adata.layers[self.layer] if self.layer in adata.layers else adata.X
+        parts: list[list[np.ndarray]] = [[], [], []]
         with torch.no_grad():
-            x = torch.as_tensor(_matrix(adata, self.layer), device=device)
-            z, _ = net.encode(x)
-            return z, net.predictor(z)
+            for start in range(0, X.shape[0], batch_size):
+                block = X[start:start + batch_size]
+                x = torch.as_tensor(np.asarray(block.toarray() if hasattr(block, "toarray") else block,
+                                               dtype=np.float32), device=device)
+                z, _ = net.encode(x)
+                parts[0].append(z.cpu().numpy())
+                parts[1].append(net.predictor(z).cpu().numpy())
+                if decode:
+                    parts[2].append(net.decoders["sc"](z).cpu().numpy())
+        join = lambda p: np.concatenate(p) if p else np.zeros((0,), np.float32)
+        return join(parts[0]), join(parts[1]), (join(parts[2]) if decode else None)
 
     def predict(self, adata: ad.AnnData | None = None, *, transferred: bool = True) -> np.ndarray:
         """Probability of 'sensitive' for each row (cells by default)."""
-        _, logit = self._forward(adata, transferred)
-        return torch.sigmoid(logit).cpu().numpy()
+        _, logit, _ = self._forward(adata, transferred)
+        return torch.sigmoid(torch.as_tensor(logit)).numpy()
 
     def get_latent(self, adata: ad.AnnData | None = None, *, transferred: bool = True) -> np.ndarray:
-        z, _ = self._forward(adata, transferred)
-        return z.cpu().numpy()
+        z, _, _ = self._forward(adata, transferred)
+        return z
 
     def get_reconstruction(self, adata: ad.AnnData | None = None, *, transferred: bool = True) -> np.ndarray:
         """The single-cell decoder's output for each row (cells by default): the expression the model expects for
         the cell, on the scale it reads (``layers['scaled']``: standardised), as scvi-tools' normalised expression.
         For dropout imputation in log-normalised units see :func:`engine.tools.imputation.impute`."""
-        z, _ = self._forward(adata, transferred)
-        net = self._net(transferred)
-        with torch.no_grad():
-            return net.decoders["sc"](z).cpu().numpy()
+        return self._forward(adata, transferred, decode=True)[2]
 
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)

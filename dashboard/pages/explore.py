@@ -72,6 +72,9 @@ def run_notes(run) -> list:
         notes.append("Parts missing from this file: " + ", ".join(run.missing) + ".")
     skipped = run.uns("analysis", "skipped", default={}) or {}
     notes += [f"{k.replace('_', ' ')}: {v}" for k, v in dict(skipped).items()]
+    sample = (run.uns("critical_genes", "params", default={}) or {}).get("cells", "all cells")
+    if sample != "all cells":
+        notes.append(f"Attributions (the attribution browser and critical genes) were computed on {sample}.")
     if len(run.secondary_index) < run.n:
         notes.append(f"The UMAP draws {len(run.display_index):,} and the other scatter panels "
                      f"{len(run.secondary_index):,} of {run.n:,} cells; every statistic uses all cells.")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scanpy as sc
 
-from .attribution import attribute
+from .attribution import MAX_CELLS, attribute
 from .clusters import cluster_summary
 from .signatures import GROUPS, deg_correlation, rank_groups, signature_genes
 
@@ -38,7 +38,7 @@ def _networks(adata: ad.AnnData, models, models_folder) -> tuple[list, str]:
 
 def analyse_run(adata: ad.AnnData, *, models=None, models_folder: str | Path | None = None, n_steps: int = 32,
                 n_top_genes: int = 50, n_signature_genes: int = 50, pval_cutoff: float = 0.05, lfc_cutoff: float = 0.5,
-                n_null: int = 1000, seed: int = 0) -> ad.AnnData:
+                n_null: int = 1000, seed: int = 0, attribution_max_cells: int | None = MAX_CELLS) -> ad.AnnData:
     """Attributions, critical genes, DEGs and signature scores, DEG correlation, cluster summaries, in place.
 
     Parts that cannot be computed are listed with their reason in ``uns['analysis']['skipped']``.
@@ -46,7 +46,8 @@ def analyse_run(adata: ad.AnnData, *, models=None, models_folder: str | Path | N
     skipped: dict[str, str] = {}
     nets, why = _networks(adata, models, models_folder)
     if nets:
-        attribute(adata, nets, n_steps=n_steps, n_top=n_top_genes, pval_cutoff=pval_cutoff, lfc_cutoff=lfc_cutoff)
+        attribute(adata, nets, n_steps=n_steps, n_top=n_top_genes, pval_cutoff=pval_cutoff, lfc_cutoff=lfc_cutoff,
+                  max_cells=attribution_max_cells, seed=seed)
     else:
         skipped["attribution"] = why
 
@@ -97,6 +98,6 @@ def analyse_run(adata: ad.AnnData, *, models=None, models_folder: str | Path | N
         skipped["cluster_summary"] = "no obs['leiden']"
     adata.uns["analysis"] = {"skipped": skipped, "params": {
         "n_steps": n_steps, "n_signature_genes": n_signature_genes, "pval_cutoff": pval_cutoff,
-        "lfc_cutoff": lfc_cutoff, "n_null": n_null, "seed": seed, "deg_method": "wilcoxon (sc.tl.rank_genes_groups)",
+        "lfc_cutoff": lfc_cutoff, "n_null": n_null, "seed": seed, "attribution_max_cells": attribution_max_cells or 0, "deg_method": "wilcoxon (sc.tl.rank_genes_groups)",
         "signature_score": "sc.tl.score_genes"}}
     return adata

@@ -36,21 +36,55 @@ def integrated_gradients(X: np.ndarray, nets: list[TransferNetwork], *, n_steps:
             x = torch.as_tensor(X[start:start + batch_size], dtype=torch.float32, device=device)
             att = ig.attribute(x, baselines=torch.zeros_like(x), n_steps=n_steps, internal_batch_size=4096)
             total[start:start + batch_size] += att.detach().cpu().numpy()
-    return total / max(len(nets), 1)
+    total /= max(len(nets), 1)
+    return total
+
+
+MAX_CELLS = 10_000  # integrated gradients on at most this many cells (a stated, stratified random sample above it)
+
+
+def _rank_sum_pvalues(A: np.ndarray, group: np.ndarray, *, genes_per_block: int = 128) -> np.ndarray:
+    """Two-sided Wilcoxon rank-sum p-value of each column of ``A`` between rows in ``group`` and the rest,
+    ``genes_per_block`` columns at a time (scipy ranks in float64: a whole 10k x 2,000 matrix would take GBs)."""
+    p = np.empty(A.shape[1])
+    for start in range(0, A.shape[1], genes_per_block):
+        block = A[:, start:start + genes_per_block]
+        p[start:start + genes_per_block] = stats.mannwhitneyu(block[group], block[~group], axis=0,
+                                                              alternative="two-sided").pvalue
+    return p
+
+
+def attribution_sample(groups: np.ndarray, *, max_cells: int | None, seed: int = 0) -> np.ndarray:
+    """Rows to attribute: all of them up to ``max_cells``, else a random sample of ``max_cells`` that keeps each
+    group's share (stratified), sorted."""
+    n = len(groups)
+    if max_cells is None or n <= max_cells:
+        return np.arange(n)
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(n), train_size=max_cells, stratify=groups, random_state=seed)
+    return np.sort(keep)
 
 
 def attribute(adata: ad.AnnData, nets: list[TransferNetwork], *, layer: str = "scaled", groupby: str = "predicted",
               n_steps: int = 32, n_top: int = 50, pval_cutoff: float = 0.05, lfc_cutoff: float = 0.5,
-              key_added: str = "attribution") -> None:
+              max_cells: int | None = MAX_CELLS, seed: int = 0, key_added: str = "attribution") -> None:
     """Per-gene attribution table in ``uns[key_added]``, per-cell values of the top genes in
     ``obsm[key_added + '_top']``, and critical genes in ``uns['critical_genes']``.
 
     Critical genes: attributions differ between the predicted groups (Wilcoxon rank-sum, Benjamini-Hochberg
     adjusted p <= ``pval_cutoff``, and |log2 ratio of mean |IG|| >= ``lfc_cutoff``).
+
+    Above ``max_cells`` cells, attributions are computed on a random sample of that many cells stratified by
+    ``groupby`` (``seed``): the table and the tests then describe the sample, ``uns['critical_genes']['params']``
+    says so (``cells``), and the per-cell values of cells outside the sample are NaN.
     """
-    X = np.asarray(adata.layers[layer], dtype=np.float32)
+    groups = (adata.obs[groupby] == "sensitive").to_numpy()
+    rows = attribution_sample(groups, max_cells=max_cells, seed=seed)
+    X = adata.layers[layer]
+    X = np.asarray(X[rows] if len(rows) < adata.n_obs else X, dtype=np.float32)
     A = integrated_gradients(X, nets, n_steps=n_steps)
-    sens = (adata.obs[groupby] == "sensitive").to_numpy()
+    sens = groups[rows]
     absA = np.abs(A)
     eps = 1e-12
     table = pd.DataFrame({
@@ -60,7 +94,7 @@ def attribute(adata: ad.AnnData, nets: list[TransferNetwork], *, layer: str = "s
     }, index=adata.var_names.astype(str))
     table["log2_ratio"] = np.log2((table.mean_abs_ig_sensitive + eps) / (table.mean_abs_ig_resistant + eps))
     if sens.sum() >= 2 and (~sens).sum() >= 2:
-        p = stats.mannwhitneyu(A[sens], A[~sens], axis=0, alternative="two-sided").pvalue
+        p = _rank_sum_pvalues(A, sens)
         p = np.where(np.isfinite(p), p, 1.0)
         table["pval"] = p
         table["pval_adj"] = stats.false_discovery_control(p, method="bh")
@@ -74,11 +108,15 @@ def attribute(adata: ad.AnnData, nets: list[TransferNetwork], *, layer: str = "s
     table["rank"] = np.arange(1, len(table) + 1)
     adata.uns[key_added] = table
     top = list(table.index[:n_top])
-    adata.obsm[f"{key_added}_top"] = pd.DataFrame(A[:, adata.var_names.get_indexer(top)], index=adata.obs_names,
-                                                   columns=top)
+    per_cell = np.full((adata.n_obs, len(top)), np.nan, dtype=np.float32)
+    per_cell[rows] = A[:, adata.var_names.get_indexer(top)]
+    adata.obsm[f"{key_added}_top"] = pd.DataFrame(per_cell, index=adata.obs_names, columns=top)
+    cells = ("all cells" if len(rows) == adata.n_obs else
+             f"a random sample of {len(rows):,} of {adata.n_obs:,} cells, stratified by {groupby} (seed {seed})")
     adata.uns["critical_genes"] = {
         "genes": np.asarray(critical.sort_values("pval_adj").index, dtype=object),
         "params": {"test": "wilcoxon rank-sum on IG, sensitive vs resistant (predicted)", "pval_cutoff": pval_cutoff,
                    "lfc_cutoff": lfc_cutoff, "lfc": "log2 ratio of mean |IG|", "n_steps": n_steps,
-                   "n_seeds": len(nets), "baseline": "all-zero scaled profile"},
+                   "n_seeds": len(nets), "baseline": "all-zero scaled profile", "cells": cells,
+                   "n_cells": int(len(rows))},
         "skipped": reason}

@@ -34,13 +34,14 @@ def signature_genes(adata: ad.AnnData, *, key: str, group: str, n_genes: int = 5
     return list(df.names.astype(str)[:n_genes])
 
 
-def _dense(X) -> np.ndarray:
-    return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+def _gene_means(X) -> np.ndarray:
+    """Each gene's mean over cells (dense or sparse), accumulated in float64."""
+    return np.asarray(X.mean(0, dtype=np.float64) if not sp.issparse(X) else X.mean(0), dtype=np.float64).ravel()
 
 
-def _expression_bins(X: np.ndarray, n_bins: int) -> np.ndarray:
-    """Gene bins by mean expression, as ``sc.tl.score_genes`` cuts them."""
-    avg = pd.Series(X.mean(0))
+def _expression_bins(avg: np.ndarray, n_bins: int) -> np.ndarray:
+    """Gene bins by mean expression (``avg``, one per gene), as ``sc.tl.score_genes`` cuts them."""
+    avg = pd.Series(avg)
     n_items = int(np.round(len(avg) / (n_bins - 1)))
     return (avg.rank(method="min") // max(n_items, 1)).to_numpy(dtype=int)
 
@@ -52,9 +53,9 @@ def null_correlations(adata: ad.AnnData, gene_list: list[str], target: np.ndarra
     Each random set draws, for every gene of the list, a gene from the same expression bin; its score is the
     set's mean expression minus that of ``ctrl_size`` control genes per bin, the definition of ``score_genes``.
     """
-    X = _dense(adata.X)
+    X = adata.X
     rng = np.random.default_rng(seed)
-    bins = _expression_bins(X, n_bins)
+    bins = _expression_bins(_gene_means(X), n_bins)
     idx = adata.var_names.get_indexer(gene_list)
     members = {b: np.flatnonzero(bins == b) for b in np.unique(bins)}
     W = np.zeros((X.shape[1], n_null))
@@ -64,10 +65,19 @@ def null_correlations(adata: ad.AnnData, gene_list: list[str], target: np.ndarra
         ctrl = np.concatenate([rng.choice(members[b], min(ctrl_size, len(members[b])), replace=False)
                                for b in np.unique(bins[chosen])])
         W[ctrl, k] -= 1.0 / len(ctrl)
-    S = X @ W
-    S = (S - S.mean(0)) / (S.std(0) + 1e-12)
+    # r_k = sum_i t_i S_ik / (n sd_k) with t standardised (sum t = 0): accumulated over blocks of cells, so the
+    # cells x null-sets score matrix is never held whole (1M cells x 1,000 sets would be 4 GB)
     t = (target - target.mean()) / (target.std() + 1e-12)
-    return (t @ S) / len(t)
+    W = W.astype(np.float32)
+    n = X.shape[0]
+    dot, total, squares = np.zeros(n_null), np.zeros(n_null), np.zeros(n_null)
+    for start in range(0, n, 16_384):
+        S = np.asarray(X[start:start + 16_384] @ W, dtype=np.float64)
+        dot += t[start:start + 16_384] @ S
+        total += S.sum(0)
+        squares += (S * S).sum(0)
+    sd = np.sqrt(np.maximum(squares / n - (total / n) ** 2, 0.0))
+    return dot / (n * (sd + 1e-12))
 
 
 def deg_correlation(adata: ad.AnnData, predicted_score: str, true_score: str, gene_list: list[str], *,
