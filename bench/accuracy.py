@@ -1,8 +1,13 @@
 """Accuracy on every catalog pair with single-cell labels: transfer vs no-transfer vs logistic regression.
 
-python bench/accuracy.py [--seeds 5] [--impute autoencoder] [--bulk-cv] [--out bench/out]  -> JSON on stdout
+python bench/accuracy.py [--seeds 5] [--impute autoencoder] [--bulk-cv] [--center-loss] [--out bench/out]
+  -> JSON on stdout
 
 With ``--bulk-cv`` each pair is run a second time with the model's settings chosen by 5-fold CV on the bulk lines.
+
+With ``--center-loss`` each pair is run three more times: on GDSC with the tissue center loss (at its fixed weight,
+``engine.config.CENTER_LOSS_ON``), and on GDSC + CCLE rows of the same lines (their shared genes) without and
+with it.
 
 With ``--impute METHOD`` each pair is run a second time with the cells' dropouts imputed first; a pair whose cells
 cannot be imputed (z-scored tables hold no dropout zeros) reports why instead.
@@ -19,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.config import limits  # noqa: E402
+from engine.config import CENTER_LOSS_ON, TrainConfig, limits  # noqa: E402
 from engine.data import catalog  # noqa: E402
 from engine.data.errors import DataError  # noqa: E402
 from engine.pipeline import RunConfig  # noqa: E402
@@ -59,6 +64,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--impute", default="none", choices=limits(RunConfig, "impute")["choices"])
     ap.add_argument("--bulk-cv", action="store_true")
+    ap.add_argument("--center-loss", action="store_true")
+    ap.add_argument("--only-variants", action="store_true", help="skip the default run of each pair")
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
     args = ap.parse_args()
     pairs = [d for d in catalog.datasets() if d.kind == "single_cell" and d.label_column]
@@ -66,14 +73,20 @@ def main() -> None:
     for ds in pairs:
         # the response is found as a run finds it: scDEAL's binary labels if they name the drug, else GDSC LN_IC50
         response = "auto"
-        cfg = RunConfig(drug=ds.drug, sc=ds.id, response=response, seeds=args.seeds, out=args.out)
-        res = run_measured(cfg, analyse=False)
-        m = res["metrics"]
-        report["pairs"][ds.id] = {"drug": ds.drug, "bulk_response": response, "label_quality": ds.label_quality,
-                                  "cells": res["cells"], "genes": res["genes"], "wall_seconds": res["wall_seconds"],
-                                  **_summary(res)}
-        print(f"{ds.id}: transfer AUROC {m['transfer']['auroc']['mean']:.3f}", file=sys.stderr)
+        report["pairs"][ds.id] = {"drug": ds.drug, "bulk_response": response, "label_quality": ds.label_quality}
+        if not args.only_variants:
+            cfg = RunConfig(drug=ds.drug, sc=ds.id, response=response, seeds=args.seeds, out=args.out)
+            res = run_measured(cfg, analyse=False)
+            m = res["metrics"]
+            report["pairs"][ds.id].update({"cells": res["cells"], "genes": res["genes"],
+                                           "wall_seconds": res["wall_seconds"], **_summary(res)})
+            print(f"{ds.id}: transfer AUROC {m['transfer']['auroc']['mean']:.3f}", file=sys.stderr)
         variants = {}
+        if args.center_loss:
+            center = TrainConfig(lambda_center=CENTER_LOSS_ON)
+            variants["with_center_loss"] = {"train": center}
+            variants["on_gdsc_ccle"] = {"bulk": "gdsc+ccle"}
+            variants["on_gdsc_ccle_with_center_loss"] = {"bulk": "gdsc+ccle", "train": center}
         if args.impute != "none":
             variants[f"with_{args.impute}_imputation"] = {"impute": args.impute}
         if args.bulk_cv:
@@ -82,7 +95,9 @@ def main() -> None:
             try:
                 other = run_measured(RunConfig(drug=ds.drug, sc=ds.id, response=response, seeds=args.seeds,
                                                out=args.out, **change), analyse=False)
-                report["pairs"][ds.id][key] = _summary(other)
+                report["pairs"][ds.id][key] = {"genes": other["genes"], **_summary(other)}
+                print(f"{ds.id} {key}: transfer AUROC {other['metrics']['transfer']['auroc']['mean']:.3f}",
+                      file=sys.stderr)
             except DataError as exc:
                 report["pairs"][ds.id][key] = {"not_applicable": str(exc)}
     print(json.dumps(report, indent=1))

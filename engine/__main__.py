@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from .data.errors import DataError
-from .config import ALIGNERS, ENCODERS, RESPONSES, SCREENS, RunConfig, TrainConfig, limits
+from .config import ALIGNERS, CENTER_LOSS_ON, ENCODERS, RESPONSES, SCREENS, RunConfig, TrainConfig, limits
 
 _T = TrainConfig()
 _R = RunConfig(drug="", sc="")
@@ -55,7 +55,8 @@ def _run(args) -> int:
                         n_latent=args.latent, dropout=args.dropout, lr=args.lr, weight_decay=args.weight_decay,
                         batch_size=args.batch_size, pretrain_epochs=args.pretrain_epochs, patience=args.patience,
                         transfer_epochs=args.transfer_epochs, lambda_align=args.lambda_align,
-                        lambda_rec=args.lambda_rec, device=args.device)
+                        lambda_rec=args.lambda_rec, lambda_center=CENTER_LOSS_ON if args.center_loss else args.lambda_center,
+                        device=args.device)
     cfg = RunConfig(drug=args.drug, sc=args.sc, bulk=args.bulk, response=args.response, screen=args.screen,
                     sc_labels=args.sc_labels, label_column=args.label_column, seeds=args.seeds,
                     first_seed=args.first_seed, n_top_genes=args.n_top_genes, impute=args.impute, bulk_cv=args.bulk_cv, threshold=args.threshold,
@@ -248,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--drug", required=True, help="drug name, matched loosely (PLX4720 = PLX-4720 = plx_4720)")
     g.add_argument("--sc", required=True, help="single-cell catalog id (e.g. scad_plx4720) or a file: .h5ad, "
                    "cells x genes TSV with a label column, genes x cells count table, or a 10x mtx folder")
-    g.add_argument("--bulk", default="gdsc", help="bulk catalog id, or an .h5ad with obs['response']")
+    g.add_argument("--bulk", default="gdsc", help="bulk catalog id, an .h5ad with obs['response'], or studies joined "
+                   "by '+' (gdsc+ccle: every study's rows of the lines GDSC screened, on their shared genes)")
     g.add_argument("--response", default=_R.response, choices=RESPONSES,
                    help="bulk response: scDEAL binary labels, or a continuous response binarised by the waterfall rule")
     g.add_argument("--screen", default=_R.screen, choices=SCREENS, help="GDSC screen for ln_ic50/auc")
@@ -274,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--transfer-epochs", type=int, default=_T.transfer_epochs, help="transfer epochs")
     m.add_argument("--lambda-align", type=float, default=_T.lambda_align, help="weight of the alignment loss")
     m.add_argument("--lambda-rec", type=float, default=_T.lambda_rec, help="weight of the reconstruction losses")
+    m.add_argument("--lambda-center", type=float, default=_T.lambda_center, help="weight of the tissue center loss "
+                   "on the bulk latent codes (0 = off)")
+    m.add_argument("--center-loss", action="store_true", help=f"turn the tissue center loss on at its fixed weight "
+                   f"({CENTER_LOSS_ON}); with --bulk gdsc+ccle it pulls each tissue's lines together across studies")
     m.add_argument("--device", default=_T.device, help="auto (CUDA when present), cpu, cuda or cuda:N")
     o = r.add_argument_group("run")
     o.add_argument("--seeds", type=int, default=_R.seeds, help="number of seeds")

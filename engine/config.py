@@ -69,6 +69,13 @@ def _check(obj) -> None:
             setattr(obj, f.name, tuple(int(v) for v in values) if isinstance(value, (tuple, list)) else int(value))
 
 
+# the center-loss weight a person turns on (CLI --center-loss, the Train page's check box, the benchmark): fixed in
+# advance, as every default; the lines' tissues are DepMap lineages (several sources) or GDSC tissues (one)
+CENTER_LOSS_ON = 0.1
+# bulk training sets offered by name (a path to an .h5ad, or catalog ids joined by '+', are taken too)
+BULK_SOURCES = {"gdsc": "GDSC (975 lines, all genes)", "gdsc+ccle": "GDSC + CCLE rows of the same lines (shared genes)"}
+
+
 @dataclass
 class TrainConfig:
     """Settings, fixed in advance (see README, 'Scientific honesty'); none is tuned on single-cell labels."""
@@ -90,6 +97,9 @@ class TrainConfig:
     average_transfer: bool = _opt(False, help="average the transfer stage's weights over its second half "
                                               "(label-free) instead of keeping its best epoch")
     lambda_rec: float = _opt(0.5, low=0.0, high=1e3, help="reconstruction weight")
+    lambda_center: float = _opt(0.0, low=0.0, high=1e3, help="center-loss weight: pulls the bulk lines of one "
+                                                             "tissue together in the latent space, whatever study "
+                                                             "they come from (0 = off; needs bulk obs['tissue'])")
     beta_kl: float = _opt(1e-3, low=0.0, high=1e3, help="KL weight")
     val_fraction: float = _opt(0.2, low=0.0, high=0.5, low_open=True, help="bulk validation fraction")
     device: str = "auto"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import anndata as ad
 import numpy as np
+import pandas as pd
 import torch
 
 from .module import TransferNetwork
@@ -43,8 +44,20 @@ class DrugResponseModel:
         self.seed = seed
         self.result = train(_matrix(self.bulk, self.layer), self.bulk.obs["response"].to_numpy(dtype=np.float32),
                             _matrix(self.cells, self.layer), config=self.config, seed=seed,
-                            progress=progress, cancel=cancel)
+                            progress=progress, cancel=cancel, bulk_groups=self._groups())
         return self
+
+    def _groups(self) -> np.ndarray | None:
+        """Tissue codes of the bulk lines for the center loss (-1 for unknown), or None when it is off."""
+        if self.config.lambda_center <= 0:
+            return None
+        if "tissue" not in self.bulk.obs:
+            raise ValueError("the center loss (lambda_center > 0) needs bulk.obs['tissue']")
+        tissue = self.bulk.obs["tissue"].astype(str)
+        known = ~tissue.isin(["unknown", "nan", "", "None"])
+        codes = np.full(len(tissue), -1, dtype=np.int64)
+        codes[known.to_numpy()] = pd.factorize(tissue[known], sort=True)[0]
+        return codes
 
     def _net(self, transferred: bool) -> TransferNetwork:
         if self.result is None:

@@ -29,9 +29,20 @@ from .train import Cancelled, resolve_device
 Progress = Callable[[dict], None]
 
 
+def load_bulk_sources(bulk: str, *, drug: str, response: str, screen: str) -> ad.AnnData:
+    """The labelled bulk set of a run: one source (a catalog id or an .h5ad), or several joined by '+'
+    (e.g. ``gdsc+ccle``: every study's rows of the lines GDSC screened, see
+    :func:`engine.integration.sources.labelled_sources`)."""
+    if "+" in bulk:
+        from .integration.sources import labelled_sources
+
+        return labelled_sources([s for s in bulk.split("+") if s], drug=drug, response=response, screen=screen)
+    return load_bulk(bulk, drug=drug, response=response, screen=screen)
+
+
 def _data_checksums(cfg: RunConfig) -> dict:
-    out = source_checksums([cfg.bulk, cfg.sc, cfg.sc_labels])
-    if cfg.bulk == "gdsc" and cfg.response in ("binary", "auto"):  # auto reads scDEAL's labels to decide
+    out = source_checksums([*cfg.bulk.split("+"), cfg.sc, cfg.sc_labels])
+    if "gdsc" in cfg.bulk.split("+") and cfg.response in ("binary", "auto"):  # auto reads scDEAL's labels to decide
         out.update(checksums(["scdeal_bulk_labels"]))
     return out
 
@@ -76,7 +87,7 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
 
     report({"stage": "load", "fraction": 0.0, "message": f"loading {cfg.bulk} ({cfg.drug}) and {cfg.sc}"})
     with timer.stage("load"):
-        bulk = load_bulk(cfg.bulk, drug=cfg.drug, response=cfg.response, screen=cfg.screen)
+        bulk = load_bulk_sources(cfg.bulk, drug=cfg.drug, response=cfg.response, screen=cfg.screen)
         cells = read_single_cell(cfg.sc, label_table=cfg.sc_labels, label_column=cfg.label_column)
         qc_record = None
         if cfg.qc:

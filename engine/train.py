@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from sklearn.model_selection import train_test_split
 
 from .config import TrainConfig  # noqa: F401  (re-exported: engine.train.TrainConfig)
-from .module import ALIGNERS, TransferNetwork
+from .module import ALIGNERS, GroupCenters, TransferNetwork
 
 
 VAL_ALIGN_CELLS = 2048
@@ -98,8 +98,13 @@ def _auroc(y, logits) -> float:
 
 
 def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: TrainConfig, seed: int,
-          progress: ProgressHook | None = None, cancel: CancelHook | None = None) -> TrainResult:
-    """Train one seed: returns the pre-transfer (bulk only) and the transferred network."""
+          progress: ProgressHook | None = None, cancel: CancelHook | None = None,
+          bulk_groups: np.ndarray | None = None) -> TrainResult:
+    """Train one seed: returns the pre-transfer (bulk only) and the transferred network.
+
+    With ``config.lambda_center`` > 0, ``bulk_groups`` (an integer code per bulk row, e.g. its tissue; < 0 for
+    none) adds a center loss on the bulk latent codes in both stages, with learnable group centres
+    (:class:`engine.module.GroupCenters`, a training aid that is not part of the saved network)."""
     if len(np.unique(bulk_y)) < 2:
         raise ValueError("Bulk labels hold a single class; both sensitive and resistant lines are needed")
     set_seed(seed)
@@ -109,6 +114,12 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
     t = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)
     Xb, yb, Xs = t(bulk_x), t(bulk_y), t(sc_x)
     net = build_network(bulk_x.shape[1], config).to(device)
+    centres, gb = None, None
+    if config.lambda_center > 0:
+        if bulk_groups is None or not np.any(np.asarray(bulk_groups) >= 0):
+            raise ValueError("the center loss needs a group (tissue) for the bulk lines")
+        gb = torch.as_tensor(np.asarray(bulk_groups, dtype=np.int64), device=device)
+        centres = GroupCenters(int(gb.max()) + 1, config.n_latent).to(device)
     batches = _BalancedBatches(bulk_y[tr], config.batch_size, rng)
     pos_va = float(bulk_y[va].mean())
     va_weight = torch.where(yb[va] == 1, 0.5 / pos_va, 0.5 / (1 - pos_va))  # balanced validation loss
@@ -136,7 +147,8 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
                   average_from: int | None = None) -> TransferNetwork:
         """Train one stage; keep the best epoch by the criterion, or, with ``average_from``, the average of the
         weights from that epoch on (stochastic weight averaging: no choice of epoch at all)."""
-        opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        params = list(net.parameters()) + ([] if centres is None else list(centres.parameters()))
+        opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
         best, best_state, waited = float("inf"), copy.deepcopy(net.state_dict()), 0
         averaged = torch.optim.swa_utils.AveragedModel(net) if average_from is not None else None
         for epoch in range(1, epochs + 1):
@@ -149,6 +161,8 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
                 out = net(Xb[idx], "bulk")
                 terms = {"cls": F.binary_cross_entropy_with_logits(out["logit"], yb[idx]),
                          "rec_bulk": F.mse_loss(out["recon"], Xb[idx]), "kl": out["kl"]}
+                if centres is not None:
+                    terms["center"] = centres.loss(out["z"], gb[idx])
                 if with_sc:
                     sidx = torch.as_tensor(rng.choice(len(Xs), min(len(Xs), config.batch_size), replace=False),
                                            device=device)
@@ -158,7 +172,8 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
                     if align is not None:
                         terms["align"] = align(out["z"], so["z"])
                 loss = (terms["cls"] + config.lambda_rec * (terms["rec_bulk"] + terms.get("rec_sc", 0.0))
-                        + config.beta_kl * terms["kl"] + config.lambda_align * terms.get("align", 0.0))
+                        + config.beta_kl * terms["kl"] + config.lambda_align * terms.get("align", 0.0)
+                        + config.lambda_center * terms.get("center", 0.0))
                 opt.zero_grad()
                 loss.backward()
                 opt.step()

@@ -18,7 +18,7 @@ from engine.data.drugs import match_drug
 from engine.data.errors import public_message, without_paths
 from engine.data.validate import label_candidates
 from engine.jobs import recover_dead_jobs
-from engine.config import RunConfig, TrainConfig, _slug, run_name
+from engine.config import BULK_SOURCES, CENTER_LOSS_ON, RunConfig, TrainConfig, _slug, run_name
 from engine.qc import list_decisions
 
 from ..auth import current_user
@@ -148,9 +148,9 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                   State("train-pretrain-epochs", "value"), State("train-transfer-epochs", "value"),
                   State("train-seeds", "value"), State("train-name", "value"), State("train-analyse", "value"),
                   State("train-qc", "value"), State("train-visibility", "value"), State("train-impute", "value"),
-                  prevent_initial_call=True)
+                  State("train-bulk", "value"), State("train-center-loss", "value"), prevent_initial_call=True)
     def launch(_, response, screen, drug, sc, token, label_column, encoder, aligner, device, pre_epochs, tr_epochs,
-               seeds, name, analyse, qc_name, visibility, impute):
+               seeds, name, analyse, qc_name, visibility, impute, bulk, center_loss):
         user = current_user()
         try:
             if not drug:
@@ -174,9 +174,12 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                 if qc_name not in known:
                     raise DataError(f"QC decision {qc_name!r} was not made on this dataset")
                 qc_path = known[qc_name]
+            if (bulk or "gdsc") not in BULK_SOURCES:
+                raise DataError("Choose a bulk training set from the list")
             train = TrainConfig(encoder_type=encoder, aligner=aligner, device=device, pretrain_epochs=pre_epochs,
-                                transfer_epochs=tr_epochs)
-            cfg_run = RunConfig(drug=drug, sc=sc_source, response=response, screen=screen, label_column=labels,
+                                transfer_epochs=tr_epochs, lambda_center=CENTER_LOSS_ON if center_loss else 0.0)
+            cfg_run = RunConfig(drug=drug, sc=sc_source, bulk=bulk or "gdsc", response=response, screen=screen,
+                                label_column=labels,
                                 seeds=seeds, out=results_dir, qc=qc_path, owner=user, impute=impute or "none",
                                 visibility=visibility or "private", train=train).validate()
         except (DataError, UploadError) as exc:

@@ -7,7 +7,7 @@ from dataclasses import fields
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from engine.config import SCREENS, RunConfig, TrainConfig, limits
+from engine.config import BULK_SOURCES, SCREENS, RunConfig, TrainConfig, limits
 from engine.data import catalog
 
 from ..tables import data_grid, grid_columns
@@ -92,6 +92,11 @@ def layout(*, max_upload_mb: float) -> html.Div:
                         width=4),
                  dbc.Col(dbc.Checkbox(id="train-analyse", label="attributions and DEG analysis", value=True),
                          md=4, className="mt-4")]),
+        dbc.Row([_field("Bulk training set", dbc.Select(id="train-bulk", value="gdsc", options=[
+                     {"label": v, "value": k} for k, v in BULK_SOURCES.items()]), width=8),
+                 dbc.Col(dbc.Checkbox(id="train-center-loss", label="tissue center loss", value=False),
+                         md=4, className="mt-4", title="pulls each tissue's lines together in the latent space, "
+                                                       "whatever study they come from")]),
         dbc.FormText("Settings are fixed before training; single-cell labels are used only to evaluate."),
     ])], className="mb-3")
     run_card = dbc.Card([dbc.CardHeader("Run"), dbc.CardBody([

@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..module.losses import center_loss
+
 ACTIVATION = {"selu": nn.SELU, "relu": nn.ReLU}
 
 
@@ -34,7 +36,7 @@ class CenterLossAE(nn.Module):
         known = tissue >= 0
         if known.any():
             cls = F.cross_entropy(self.classifier(z[known]), tissue[known])
-            center = ((z[known] - self.centers[tissue[known]]) ** 2).sum(1).mean()
+            center = center_loss(z, self.centers, tissue)
         else:
             cls = center = torch.zeros((), device=x.device)
         w = self.weights

@@ -110,3 +110,39 @@ def combine_sources(sources: list[str], *, min_genes: int = 20) -> ad.AnnData:
     adata.uns["sources"] = {"ids": list(sources), "studies": studies, "n_genes": len(genes),
                             "per_study_lines": {s: int((adata.obs["study"] == s).sum()) for s in studies}}
     return adata
+
+
+def labelled_sources(sources: list[str], *, drug: str, response: str = "auto", screen: str = "GDSC2") -> ad.AnnData:
+    """Several bulk studies as one labelled training set for the transfer model: the studies on their shared
+    genes (:func:`combine_sources`), each row labelled with its cell line's response to ``drug`` from the GDSC
+    screens (:func:`engine.data.load_bulk`, matched by DepMap id), lines without a response left out.
+
+    Returns
+    -------
+    AnnData with ``obs['response', 'response_value', 'study', 'line', 'tissue']`` and ``uns['bulk']`` (the
+    response rule, the sources, lines per study).
+    """
+    from ..data.bulk import load_bulk
+
+    if "gdsc" not in sources:
+        raise DataError("A multi-source bulk set takes its drug responses from GDSC: include 'gdsc' in the sources")
+    labelled = load_bulk("gdsc", drug=drug, response=response, screen=screen)
+    combined = combine_sources(list(sources))
+    gdsc_rows = combined.obs[combined.obs["study"] == "gdsc"]
+    line_of = dict(zip(gdsc_rows["name"].astype(str), gdsc_rows["line"].astype(str)))
+    by_line = {line_of[n]: (r, v) for n, r, v in zip(labelled.obs_names, labelled.obs["response"],
+                                                     labelled.obs["response_value"]) if n in line_of}
+    keep = combined.obs["line"].astype(str).isin(by_line).to_numpy()
+    out = combined[keep].copy()
+    out.obs["response"] = [int(by_line[line][0]) for line in out.obs["line"].astype(str)]
+    out.obs["response_value"] = [float(by_line[line][1]) for line in out.obs["line"].astype(str)]
+    del out.layers["raw"]
+    if out.obs["response"].nunique() < 2:
+        raise DataError(f"The lines of {', '.join(sources)} with a response to {drug!r} hold one class only")
+    per_study = {s: int((out.obs["study"] == s).sum()) for s in out.obs["study"].cat.categories}
+    out.uns["bulk"] = {**dict(labelled.uns["bulk"]), "source": "+".join(sources), "sources": list(sources),
+                       "rows_per_study": per_study, "n_genes_shared_by_sources": int(out.n_vars),
+                       "n_sensitive": int(out.obs["response"].sum()),
+                       "n_resistant": int((out.obs["response"] == 0).sum()),
+                       "expression": "each gene standardised within each study (combine_sources)"}
+    return out

@@ -1,8 +1,9 @@
-"""Domain-alignment losses between two batches of latent codes."""
+"""Domain-alignment losses between two batches of latent codes, and the center loss on groups (tissues)."""
 
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 BANDWIDTH_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -33,3 +34,24 @@ def coral(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 ALIGNERS = {"mmd": mmd, "coral": coral}
+
+
+def center_loss(z: torch.Tensor, centers: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Center loss (Wen et al. 2016, as CLRNA uses it): mean squared distance of each code to its group's centre.
+    ``groups`` < 0 marks rows without a group; they are left out (0 when none has one)."""
+    known = groups >= 0
+    if not known.any():
+        return z.new_zeros(())
+    return ((z[known] - centers[groups[known]]) ** 2).sum(1).mean()
+
+
+class GroupCenters(nn.Module):
+    """Learnable centres of ``n_groups`` groups (tissues) in an ``n_latent``-dimensional latent space; its loss
+    pulls each code to its group's centre, whatever study (or domain) the row comes from."""
+
+    def __init__(self, n_groups: int, n_latent: int):
+        super().__init__()
+        self.centers = nn.Parameter(torch.zeros(n_groups, n_latent))
+
+    def loss(self, z: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+        return center_loss(z, self.centers, groups)

@@ -12,7 +12,7 @@ STATE = [("train-response", "value", "binary"), ("train-screen", "value", "GDSC2
          ("train-device", "value", "auto"), ("train-pretrain-epochs", "value", 10),
          ("train-transfer-epochs", "value", 5), ("train-seeds", "value", 1), ("train-name", "value", None),
          ("train-analyse", "value", False), ("train-qc", "value", None), ("train-visibility", "value", "private"),
-         ("train-impute", "value", "none")]
+         ("train-impute", "value", "none"), ("train-bulk", "value", "gdsc"), ("train-center-loss", "value", False)]
 
 
 @pytest.fixture
@@ -42,7 +42,8 @@ FORGED = [({"train-sc": "/etc/passwd"}, "Choose a single-cell dataset from the l
           ({"train-transfer-epochs": -1}, "transfer epochs: -1 is too small"),
           ({"train-encoder": "evil"}, "encoder: 'evil' is not one of ae, dae, vae"),
           ({"train-device": "cuda:99x"}, "device: 'cuda:99x' is not"),
-          ({"train-visibility": "users:a b"}, "visibility 'users:a b'")]
+          ({"train-visibility": "users:a b"}, "visibility 'users:a b'"),
+          ({"train-bulk": "/etc/passwd"}, "Choose a bulk training set from the list")]
 
 
 @pytest.mark.parametrize("overrides,message", FORGED, ids=[next(iter(o.values())).__str__() for o, _ in FORGED])
@@ -58,6 +59,16 @@ def test_a_valid_launch_queues_one_job_for_the_user(client):
     http, registry = client
     resp = _launch(http)
     assert resp.status_code == 200 and "queued" in resp.get_data(as_text=True)
+
+
+def test_a_launch_on_two_bulk_studies_with_the_center_loss_says_so_in_the_job(client):
+    from engine.config import CENTER_LOSS_ON
+
+    http, registry = client
+    resp = _launch(http, **{"train-bulk": "gdsc+ccle", "train-center-loss": True})
+    assert "queued" in resp.get_data(as_text=True)
+    config = registry.list()[0]["config"]
+    assert config["bulk"] == "gdsc+ccle" and config["train"]["lambda_center"] == CENTER_LOSS_ON
     (job,) = registry.list()
     assert job["owner"] == "local" and job["status"] == "queued" and job["config"]["sc"] == "scad_plx4720"
     assert job["config"]["owner"] == "local" and job["config"]["visibility"] == "private"
