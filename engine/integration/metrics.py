@@ -1,6 +1,7 @@
 """How well an embedding of cell lines from several studies clusters by tissue and not by study, measured on
 the held-out lines: silhouette, Calinski-Harabasz and Davies-Bouldin on tissue, silhouette on study (lower is
-better), same-line retrieval across studies, and cross-study tissue 1-NN accuracy."""
+better), same-line retrieval across studies, cross-study tissue 1-NN accuracy, and scIB's biology-conservation
+and batch-correction scores (scib-metrics: tissue is the label, study the batch)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,38 @@ import pandas as pd
 
 # which way is better, for tables and goals
 HIGHER_IS_BETTER = {"tissue_silhouette": True, "study_silhouette": False, "calinski_harabasz": True,
-                    "davies_bouldin": False, "same_line_top1": True, "cross_study_tissue_1nn": True}
+                    "davies_bouldin": False, "same_line_top1": True, "cross_study_tissue_1nn": True,
+                    "scib_bio_conservation": True, "scib_batch_correction": True, "scib_total": True}
 LABELS = {"tissue_silhouette": "tissue silhouette", "study_silhouette": "study silhouette (lower is better)",
           "calinski_harabasz": "Calinski-Harabasz", "davies_bouldin": "Davies-Bouldin (lower is better)",
-          "same_line_top1": "same-line retrieval (top-1)", "cross_study_tissue_1nn": "cross-study tissue 1-NN"}
+          "same_line_top1": "same-line retrieval (top-1)", "cross_study_tissue_1nn": "cross-study tissue 1-NN",
+          "scib_bio_conservation": "scIB bio conservation", "scib_batch_correction": "scIB batch correction",
+          "scib_total": "scIB total (0.6 bio + 0.4 batch)"}
+SCIB_NEIGHBORS = 15
+
+
+def scib_scores(Z: np.ndarray, tissue: np.ndarray, study: np.ndarray, *, n_neighbors: int = SCIB_NEIGHBORS) -> dict:
+    """scIB's aggregate scores with scib-metrics (Luecken et al. 2022), tissue as the label and study as the batch:
+    bio conservation = mean of tissue silhouette (rescaled), NMI and ARI of k-means clusters, and cLISI; batch
+    correction = mean of study silhouette per tissue, iLISI and graph connectivity (kBET is left out: its
+    diffusion map needs more rows than held-out folds have); total = 0.6 bio + 0.4 batch, as scIB weighs them.
+    The kNN graph is exact (scikit-learn)."""
+    import scib_metrics
+    from scib_metrics.nearest_neighbors import NeighborsResults
+    from sklearn.neighbors import NearestNeighbors
+
+    Z = np.asarray(Z, np.float32)
+    k = min(n_neighbors, len(Z) - 1)
+    dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(Z).kneighbors(Z)
+    graph = NeighborsResults(indices=idx, distances=dist)
+    clusters = scib_metrics.nmi_ari_cluster_labels_kmeans(Z, tissue)
+    bio = [scib_metrics.silhouette_label(Z, tissue), clusters["nmi"], clusters["ari"],
+           scib_metrics.clisi_knn(graph, tissue)]
+    batch = [scib_metrics.silhouette_batch(Z, tissue, study), scib_metrics.ilisi_knn(graph, study),
+             scib_metrics.graph_connectivity(graph, tissue)]
+    bio_score, batch_score = float(np.mean(bio)), float(np.mean(batch))
+    return {"scib_bio_conservation": bio_score, "scib_batch_correction": batch_score,
+            "scib_total": 0.6 * bio_score + 0.4 * batch_score}
 
 
 def _nearest_other_study(Z: np.ndarray, study: np.ndarray, line: np.ndarray, *, exclude_same_line: bool) -> np.ndarray:
@@ -47,4 +76,6 @@ def integration_metrics(Z: np.ndarray, obs: pd.DataFrame) -> dict[str, float]:
     nn = _nearest_other_study(Z, study, line, exclude_same_line=True)
     ok = nn >= 0
     out["cross_study_tissue_1nn"] = float((tissue[nn[ok]] == tissue[ok]).mean()) if ok.any() else float("nan")
+    if len(set(study)) > 1:
+        out.update(scib_scores(Z[keep], tissue[keep], study[keep]))
     return out

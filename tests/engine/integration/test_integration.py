@@ -57,6 +57,24 @@ def test_integration_003_metrics_see_perfect_integration():
     assert m["same_line_top1"] == 1.0 and m["cross_study_tissue_1nn"] == 1.0 and m["tissue_silhouette"] > 0.9
 
 
+def test_integration_003b_scib_scores_see_a_study_offset():
+    """scib-metrics' aggregate scores (tissue = label, study = batch): a study offset lowers batch correction."""
+    from engine.integration.metrics import scib_scores
+
+    rng = np.random.default_rng(0)
+    tissue = np.repeat(np.array(list("abcd")), 50)
+    study = np.tile(["s1", "s2"], 100)
+    Z = rng.normal(size=(200, 8))
+    Z[:, 0] += 4 * pd.factorize(tissue)[0]
+    mixed = scib_scores(Z, tissue, study)
+    offset = Z.copy()
+    offset[:, 1] += 5 * (study == "s1")
+    apart = scib_scores(offset, tissue, study)
+    assert mixed["scib_batch_correction"] > apart["scib_batch_correction"] + 0.2
+    assert all(0 <= v <= 1 for v in mixed.values())
+    assert np.isclose(mixed["scib_total"], 0.6 * mixed["scib_bio_conservation"] + 0.4 * mixed["scib_batch_correction"])
+
+
 def test_integration_004_bad_inputs_are_plain_errors(tmp_path):
     a = _source(tmp_path, "s1", genes=[f"g{i}" for i in range(30)], lines=list("abcdef"))
     with pytest.raises(DataError, match="at least two"):
