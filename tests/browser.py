@@ -216,6 +216,12 @@ class Browser:
                 return
         raise AssertionError(f"{css!r} has no option {value!r}: {[o.text for o in options]}")
 
+    def downloads_to(self, folder: Path) -> Path:
+        """Let the page download files into ``folder`` (made here) and return it."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+        return folder
+
     def scroll_to(self, css: str, *, timeout: float = 30):
         """The element, brought to the middle of the window at once (see :func:`scroll_into_view`)."""
         element = self.wait_for_element(css, timeout=timeout)

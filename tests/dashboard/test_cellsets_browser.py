@@ -11,9 +11,7 @@ def _click(dash_duo, css):
 
 
 def test_cellsets_browser_001_save_compare_select_and_download(dash_duo, explore_app, tmp_path):
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    downloads = dash_duo.downloads_to(tmp_path / "downloads")
     dash_duo.start_server(explore_app)
     dash_duo.wait_for_contains_text("#cluster-table", "predicted sensitive", timeout=TIMEOUT)
     rows = dash_duo.prop("cluster-table", "rowData")

@@ -31,9 +31,7 @@ def test_report_002_camera_saves_svg():
 
 
 def test_report_003_downloaded_from_the_page_and_opened_offline(dash_duo, explore_app, tmp_path):
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    downloads = dash_duo.downloads_to(tmp_path / "downloads")
     dash_duo.start_server(explore_app)
     dash_duo.wait_for_element("#umap .main-svg", timeout=TIMEOUT)
     dash_duo.find_element("#report-make").click()
@@ -63,9 +61,7 @@ def test_report_004_a_figure_exports_as_svg_and_png_at_publication_size_named_fo
     import struct
     import xml.etree.ElementTree as ET
 
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    downloads = dash_duo.downloads_to(tmp_path / "downloads")
     dash_duo.start_server(explore_app)
     dash_duo.wait_for_element("#roc-pr .main-svg", timeout=TIMEOUT)
     svg = _export(dash_duo, downloads, "roc-pr", "svg")
@@ -86,9 +82,7 @@ def test_report_005_every_table_downloads_as_csv_named_for_the_run(dash_duo, exp
 
     from browser import scroll_into_view
 
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    downloads = dash_duo.downloads_to(tmp_path / "downloads")
     dash_duo.start_server(explore_app)
     dash_duo.wait_for_contains_text("#cluster-table", "predicted sensitive", timeout=TIMEOUT)
     rows = dash_duo.prop("cluster-table", "rowData")
