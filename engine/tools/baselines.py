@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 C_GRID = np.logspace(-6, 1, 8)
@@ -21,16 +21,13 @@ BOOSTING_ITER = 100
 def choose_c(bulk_x: np.ndarray, bulk_y: np.ndarray, *, n_folds: int = 5) -> tuple[float, float]:
     """Inverse regularisation strength by k-fold cross-validated AUROC on bulk only; returns (C, CV AUROC).
 
-    scikit-learn's ``LogisticRegressionCV`` walks the grid along the regularisation path (each fit starts from
-    the last), with the solver and class weights of :func:`logistic_regression`, which then fits the chosen C.
+    liblinear: on GDSC-sized sets (~900 lines x ~1,400 genes) it walks the 8 x 5 grid in ~3 s, where lbfgs takes
+    ~13 s, and ~9 s along scikit-learn's regularisation path (LogisticRegressionCV); both chose the same C on PLX4720.
     """
-    search = LogisticRegressionCV(Cs=C_GRID, cv=StratifiedKFold(n_folds), scoring="roc_auc",
-                                  class_weight="balanced", max_iter=2000, refit=False, l1_ratios=(0.0,),
-                                  use_legacy_attributes=True)
+    search = GridSearchCV(LogisticRegression(class_weight="balanced", solver="liblinear", max_iter=2000),
+                          {"C": C_GRID}, scoring="roc_auc", cv=StratifiedKFold(n_folds), n_jobs=1)
     search.fit(bulk_x, bulk_y)
-    mean = search.scores_[1].reshape(n_folds, len(C_GRID)).mean(0)  # folds x Cs (x one l1 ratio), positive class
-    best = int(np.argmax(mean))
-    return float(C_GRID[best]), float(mean[best])
+    return float(search.best_params_["C"]), float(search.best_score_)
 
 
 def logistic_regression(bulk_x: np.ndarray, bulk_y: np.ndarray, cells_x: np.ndarray, *, C: float) -> np.ndarray:
