@@ -7,7 +7,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             var nu = window.dash_clientside.no_update;
             var gd = document.querySelector('#' + graphId + ' .js-plotly-plot');
             if (!clicks || !gd || !gd.data || !gd.data.length) { return nu; }
-            var name = runName || 'scresponse';
+            // a run picker's value may be a file path: its name, without the folder or .h5ad
+            var name = String(runName || 'scresponse').split('/').pop().replace(/\.h5ad$/, '');
             var old = gd.layout.title || {};
             var text = (typeof old === 'string' ? old : (old.text || '')).replace(/<[^>]*>/g, '');
             var title = Object.assign({}, typeof old === 'string' ? {} : old, {text: name + (text ? ': ' + text : '')});

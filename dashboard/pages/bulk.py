@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from dash import Input, Output, html
+from dash import Input, Output, State, html
 
 from engine.integration.metrics import HIGHER_IS_BETTER, LABELS
 
+from .. import export
 from ..auth import current_user
 from ..figures import embedding_figure, message_figure
 from ..kind_results import KindResults
@@ -86,6 +87,7 @@ def page(results: KindResults):
 
 
 def register(app, registry, cfg: dict, results: KindResults) -> None:
+    export.register(app, "bulk-", State("bulk-run", "value"))
     def opened(name):
         return results.open_for(current_user(), name)
 

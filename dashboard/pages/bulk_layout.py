@@ -7,7 +7,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from ..tables import data_grid
+from ..export import export_group
 from .explore_layout import _card, _graph
+
+FIGURES = {"bulk-umap-study": "lines coloured by study", "bulk-umap-tissue": "lines coloured by tissue"}
 from .launch import launch_panel
 
 METHODS = {"raw": "raw concatenation", "per_study_zscore": "per-study z-score", "combat": "ComBat",
@@ -28,6 +31,7 @@ def layout(runs: list[str], *, run: str | None = None) -> html.Div:
     return html.Div([
         controls,
         html.Div(id="bulk-notes", className="small mb-2"),
+        export_group("bulk-", FIGURES),
         dbc.Row([_card("Metrics on held-out cell lines (every method, same genes and lines)", data_grid("bulk-metrics"),
                        width=12)], className="g-3"),
         dbc.Row([_card("Lines coloured by study", _graph("bulk-umap-study")),

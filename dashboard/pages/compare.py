@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, html
+from dash import Input, Output, State, html
 
 from engine.data import DataError
 from engine.results import MODELS
 
-from .. import figures as fig
+from .. import export, figures as fig
 from ..auth import current_user
 from ..tables import grid_columns, grid_rows
 from .compare_layout import layout  # noqa: F401  (the page's layout lives beside its callbacks)
@@ -98,6 +98,7 @@ def score_scatter(a, b, ia, ib) -> go.Figure:
 
 
 def register(app, store) -> None:
+    export.register(app, "cmp-", State("cmp-a", "value"))
     @app.callback(Output("cmp-summary", "children"), Output("cmp-metrics", "rowData"), Output("cmp-metrics", "columnDefs"),
                   Output("cmp-scatter", "figure"), Output("cmp-settings", "rowData"), Output("cmp-settings", "columnDefs"),
                   Output("cmp-signatures", "rowData"), Output("cmp-signatures", "columnDefs"),

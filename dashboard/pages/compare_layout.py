@@ -7,7 +7,10 @@ from dash import dcc, html
 
 from ..auth import current_user
 from ..tables import data_grid
+from ..export import export_group
 from .explore_layout import _card, _graph, run_options
+
+FIGURES = {"cmp-scatter": "per-cell score, A against B"}
 
 
 def layout(store, *, run: str | None = None) -> html.Div:
@@ -20,6 +23,7 @@ def layout(store, *, run: str | None = None) -> html.Div:
                  dbc.Col([dbc.Label("Run B"), dcc.Dropdown(id="cmp-b", options=options, value=second, clearable=False)],
                          lg=6)], className="mb-2"),
         html.Div(id="cmp-summary", className="small mb-2"),
+        export_group("cmp-", FIGURES),
         dbc.Row([_card("Metrics side by side", data_grid("cmp-metrics", page_size=20)),
                  _card("Per-cell score: A against B", _graph("cmp-scatter"))], className="g-3"),
         dbc.Row([_card("Settings that differ", data_grid("cmp-settings", page_size=20)),

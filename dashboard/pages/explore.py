@@ -17,7 +17,7 @@ from engine.data import DataError
 from engine.data.errors import public_message
 from engine.results import MODELS
 
-from .. import figures as fig
+from .. import export, figures as fig
 from ..auth import current_user
 from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
@@ -150,10 +150,7 @@ def register(app, store, cache) -> None:
         return run_notes(run), str(run.uns("run_id", default=Path(run.path).stem))
 
     # the export control draws the chosen figure in the browser (assets/figure_export.js)
-    app.clientside_callback(ClientsideFunction("figures", "exportFigure"), Output("download-figure", "data"),
-                            Input("export-make", "n_clicks"), State("export-figure", "value"),
-                            State("export-format", "value"), State("run-name", "data"), State("export-size", "data"),
-                            prevent_initial_call=True)
+    export.register(app, "", State("run-name", "data"))
 
     # the layout sets the first threshold (a shared link's, or the run's); picking another run sets that run's
     @app.callback(Output("threshold", "value"), Input("run-picker", "value"), prevent_initial_call=True)

@@ -11,6 +11,7 @@ from dash import dcc, html
 from engine.data import DataError
 
 from ..auth import current_user
+from ..export import export_controls
 from ..tables import data_grid
 from ..view_state import decode_view
 from .explore_genesets import panel as explore_genesets_panel
@@ -30,8 +31,6 @@ EXPORTABLE = {"umap": "UMAP", "mis-umap": "mispredictions UMAP", "confusion": "c
               "roc-pr": "ROC and precision-recall", "scores-scatter": "signature scores", "scores-violin":
               "signature score distributions", "deg-scatter": "DEG correlation", "deg-null": "DEG correlation null",
               "pre-umap": "pre-transfer UMAP", "post-umap": "post-transfer UMAP", "training-curves": "training curves"}
-# publication size: 1200 x 800 px (SVG), PNG drawn at 3x (3600 x 2400 px: 12 x 8 in at 300 dpi)
-EXPORT_SIZE = {"width": 1200, "height": 800, "png_scale": 3}
 
 
 def _card(title: str, body, *, width: int = 6) -> dbc.Col:
@@ -152,18 +151,10 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
                         dbc.Button("Report (HTML)", id="report-make", size="sm", color="secondary", outline=True,
                                    title="one self-contained file of this view: figures, metrics with baselines, "
                                          "clusters, the selection, settings and provenance (opens offline)"),
-                        dbc.Select(id="export-figure", options=[{"label": v, "value": k} for k, v in EXPORTABLE.items()],
-                                   value="umap", size="sm", style={"maxWidth": "15em"}),
-                        dbc.Select(id="export-format", options=[{"label": "SVG", "value": "svg"},
-                                                                {"label": "PNG (300 dpi)", "value": "png"}],
-                                   value="svg", size="sm", style={"maxWidth": "9em"}),
-                        dbc.Button("Export figure", id="export-make", size="sm", color="secondary", outline=True,
-                                   title="the figure as shown, at publication size, with the run's name in its title")],
+                        *export_controls("", EXPORTABLE)],
                        className="mb-2", size="sm"),
         dcc.Download(id="download-report"),
-        dcc.Download(id="download-figure"),
         dcc.Store(id="run-name"),
-        dcc.Store(id="export-size", data=EXPORT_SIZE),
         dbc.Row([_card("UMAP", umap_panel), _card("Mispredictions", html.Div(id="mis-body"))], className="g-3"),
         html.Div(id="linked-panels"),
     ])

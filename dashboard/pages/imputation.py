@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from dash import Input, Output, html
+from dash import Input, Output, State, html
 
 from engine.data import catalog
 from engine.imputation.evaluate import HARM_RATIO_GOAL, PEARSON_GOAL
 
+from .. import export
 from ..auth import current_user
 from ..figures import embedding_figure, message_figure
 from ..figures.imputation import recovery_scatter
@@ -98,6 +99,7 @@ def page(results: KindResults):
 
 
 def register(app, registry, cfg: dict, results: KindResults) -> None:
+    export.register(app, "imp-", State("imp-run", "value"))
     def opened(name):
         return results.open_for(current_user(), name)
 

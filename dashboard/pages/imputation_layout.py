@@ -7,7 +7,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from ..tables import data_grid
+from ..export import export_group
 from .explore_layout import _card, _graph
+
+FIGURES = {"imp-scatter": "recovered vs true values", "imp-umap": "cells, imputed or measured"}
 from .launch import launch_panel
 
 METHOD_LABELS = {"none": "no imputation", "gene_mean": "gene's non-zero mean", "knn": "kNN average",
@@ -30,6 +33,7 @@ def layout(runs: list[str], *, run: str | None = None, sc_options: list | None =
     return html.Div([
         controls,
         html.Div(id="imp-notes", className="small mb-2"),
+        export_group("imp-", FIGURES),
         dbc.Row([_card("Recovery of hidden non-zero values (mean over seeds; worst seed beside)",
                        data_grid("imp-table"), width=12)], className="g-3"),
         dbc.Row([_card("Recovered vs true values", _graph("imp-scatter")),

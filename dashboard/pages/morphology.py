@@ -12,6 +12,7 @@ from engine.imageqc.feedback import feedback_summary, load_feedback, record_feed
 from engine.qc import QCDecision
 from engine.tools.qc import flagged_mask, main_metric, qc_lists
 
+from .. import export
 from ..auth import current_user
 from ..figures import embedding_figure, message_figure, metric_histograms, outlier_histogram
 from ..figures.morphology import (channel_ranking_figure, channel_violins, image_figure, map_per_moa_figure,
@@ -150,6 +151,8 @@ def page(morph: KindResults, imgqc: KindResults):
 
 
 def register(app, registry, cfg: dict, morph: KindResults, imgqc: KindResults) -> None:
+    export.register(app, "morph-", State("morph-run", "value"))
+    export.register(app, "imgqc-", State("imgqc-run", "value"))
     decisions = imgqc.folder / "decisions"
 
     def opened(store, name):

@@ -10,8 +10,14 @@ from engine.data import catalog
 from engine.morphology.profiles import SOURCES
 
 from ..tables import data_grid
+from ..export import export_group
 from .explore_layout import _card, _graph
 from .launch import launch_panel
+
+FIGURES = {"morph-metrics": "models against the baselines", "morph-map": "MoA retrieval per MoA",
+           "morph-confusion": "confusion matrix", "morph-umap": "treatment UMAP", "morph-violins": "channels vs DMSO",
+           "morph-ranking": "channels ranked by |d|"}
+QC_FIGURES = {"imgqc-hist": "image QC score", "imgqc-metrics": "image QC metrics", "img-view": "field viewer"}
 
 MORPH_FIELDS = ["source", "seeds", "n_folds", "epochs", "model_input", "normalize"]
 IMAGE_QC_FIELDS = ["source", "tile", "contamination", "seed"]
@@ -100,4 +106,5 @@ def layout(runs: list[str], qc_runs: list[str], *, run: str | None = None) -> ht
                      dbc.Tab(images, label="Images", tab_id="images"),
                      dbc.Tab(image_qc, label="Image QC", tab_id="imageqc"), dbc.Tab(run_tab, label="Run", tab_id="run")],
                     id="morph-tabs", active_tab="moa" if runs else "run")
-    return html.Div([dcc.Store(id="morph-selected"), unknown, pickers, tabs])
+    exports = dbc.Row([dbc.Col(export_group("morph-", FIGURES), lg=6), dbc.Col(export_group("imgqc-", QC_FIGURES), lg=6)])
+    return html.Div([dcc.Store(id="morph-selected"), unknown, pickers, exports, tabs])

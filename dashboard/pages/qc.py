@@ -18,6 +18,7 @@ from engine.data.errors import public_message, without_paths
 from engine.qc import QCDecision, QCSettings
 from engine.tools.qc import empty_mask, fixed_cutoff_flags, flagged_mask, main_metric, qc_lists
 
+from .. import export
 from ..auth import current_user
 from ..jobs_ui import follow_ticket, job_ticket, progress_text
 from ..qc_store import slug
@@ -57,6 +58,7 @@ def qc_umap(coords, status: np.ndarray, *, uirevision=None):
 
 
 def register(app, qc_store, cfg: dict, registry) -> None:
+    export.register(app, "qc-", State("qc-source", "value"))
     def opened(name):
         adata = qc_store.open(name)
         return adata, dict(adata.uns["qc"])

@@ -8,7 +8,11 @@ from dash import dcc, html
 from engine.data import catalog
 
 from ..tables import data_grid
+from ..export import export_group
 from .explore_layout import _card, _graph
+
+FIGURES = {"qc-score-hist": "outlier score", "qc-umap": "UMAP coloured by the flag",
+           "qc-metric-hist": "QC metrics, kept vs flagged"}
 
 
 def layout(names: list[str]) -> html.Div:
@@ -44,7 +48,7 @@ def layout(names: list[str]) -> html.Div:
         dcc.Store(id="qc-refresh"), dcc.Store(id="qc-job"), dcc.Store(id="qc-job-final"),
         dcc.Store(id="qc-save-confirm"),
         html.Div(id="qc-notes"),
-        controls, threshold,
+        controls, threshold, export_group("qc-", FIGURES),
         dbc.Row([_card("Outlier score", _graph("qc-score-hist")), _card("UMAP coloured by the flag", _graph("qc-umap"))],
                  className="g-3"),
         dbc.Row([_card("QC metrics: kept vs flagged", _graph("qc-metric-hist"), width=12)], className="g-3 mt-1"),
