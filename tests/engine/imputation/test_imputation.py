@@ -13,7 +13,7 @@ from engine.imputation.harm import false_correlations, permuted_null, significan
 from engine.imputation.methods import impute_autoencoder, impute_diffusion, impute_gene_mean, impute_knn
 from engine.imputation.settings import ImputationSettings
 from engine.tools.imputation import check_counts, check_log_expression, impute
-from tests.synthetic import synthetic_expression
+from synthetic import synthetic_expression  # tests/ is on the path (conftest); a "tests" package of a dependency may shadow it
 
 
 @pytest.fixture(scope="module")
