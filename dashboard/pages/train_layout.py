@@ -94,9 +94,9 @@ def layout(*, max_upload_mb: float) -> html.Div:
                          md=4, className="mt-4")]),
         dbc.Row([_field("Bulk training set", dbc.Select(id="train-bulk", value="gdsc", options=[
                      {"label": v, "value": k} for k, v in BULK_SOURCES.items()]), width=8),
-                 dbc.Col(dbc.Checkbox(id="train-center-loss", label="tissue center loss", value=False),
-                         md=4, className="mt-4", title="pulls each tissue's lines together in the latent space, "
-                                                       "whatever study they come from")]),
+                 dbc.Col(html.Div(dbc.Checkbox(id="train-center-loss", label="tissue center loss", value=False),
+                                  title="pulls each tissue's lines together in the latent space, whatever study "
+                                        "they come from"), md=4, className="mt-4")]),
         dbc.FormText("Settings are fixed before training; single-cell labels are used only to evaluate."),
     ])], className="mb-3")
     run_card = dbc.Card([dbc.CardHeader("Run"), dbc.CardBody([
