@@ -20,8 +20,9 @@ def _login(driver, base, user):
     assert f"signed in as {user}" in driver.find_element(By.ID, "current-user").text
 
 
-def _alice_and_bob(dash_thread_server, results_dir, tmp_path, two_browsers):
-    """The app with sign-in, users alice and bob, each signed in in one of the two browsers."""
+def _alice_and_bob(dash_thread_server, results_dir, tmp_path, two_browsers, *, before_serving=None):
+    """The app with sign-in, users alice and bob, each signed in in one of the two browsers;
+    ``before_serving(app)`` runs once the app is made and before it is served."""
     from dashboard.app import create_app
 
     db = tmp_path / "db.sqlite"
@@ -29,6 +30,8 @@ def _alice_and_bob(dash_thread_server, results_dir, tmp_path, two_browsers):
                       "UPLOAD_DIR": str(tmp_path / "uploads"), "AUTH": "login"})
     for user in ("alice", "bob"):
         UserStore(db).add(user, f"{user}-password")
+    if before_serving is not None:
+        before_serving(app)
     dash_thread_server(app)
     alice, bob = two_browsers
     _login(alice, dash_thread_server.url, "alice")
@@ -48,18 +51,10 @@ def _text(driver, css):
 
 
 def test_two_users_do_not_see_each_others_state(dash_thread_server, results_dir, tmp_path, two_browsers):
-    from dashboard.app import create_app
+    def alices_job(app):
+        app.server.extensions["scresponse_jobs"].submit(owner="alice", name="alices-run", config={})
 
-    db = tmp_path / "db.sqlite"
-    app = create_app({"RESULTS_DIR": str(results_dir), "CACHE_DIR": str(tmp_path / "cache"), "DB_PATH": str(db),
-                      "UPLOAD_DIR": str(tmp_path / "uploads"), "AUTH": "login"})
-    for user in ("alice", "bob"):
-        UserStore(db).add(user, f"{user}-password")
-    app.server.extensions["scresponse_jobs"].submit(owner="alice", name="alices-run", config={})
-    dash_thread_server(app)
-    alice, bob = two_browsers
-    _login(alice, dash_thread_server.url, "alice")
-    _login(bob, dash_thread_server.url, "bob")
+    alice, bob = _alice_and_bob(dash_thread_server, results_dir, tmp_path, two_browsers, before_serving=alices_job)
 
     alice.execute_script(
         "var g = document.querySelector('#umap .js-plotly-plot');"
