@@ -200,6 +200,11 @@ class RunData:
             return self.store(RAW).gene(self._raw_index[name])
         return self.store(layer).gene(self._gene_index[name])
 
+    @property
+    def name(self) -> str:
+        """The run's name as exports and titles show it: ``uns['run_id']``, else the file's name."""
+        return str(self.uns("run_id", default=Path(self.path).stem))
+
     def uns(self, *keys, default=None):
         node = self._uns
         for k in keys:

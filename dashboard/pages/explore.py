@@ -147,7 +147,7 @@ def register(app, store, cache) -> None:
             run = store.open(path, user=current_user())
         except DataError as exc:
             return dbc.Alert(public_message(exc), color="danger"), None
-        return run_notes(run), str(run.uns("run_id", default=Path(run.path).stem))
+        return run_notes(run), run.name
 
     # the export control draws the chosen figure in the browser (assets/figure_export.js)
     export.register(app, "", State("run-name", "data"))
@@ -260,7 +260,7 @@ def register(app, store, cache) -> None:
     def clusters(path, threshold):
         run = open_run(path)
         table = cluster_table(run, threshold)
-        name = f"{run.uns('run_id', default='run')}_clusters_at_{float(threshold or 0.5):.2f}"
+        name = f"{run.name}_clusters_at_{float(threshold or 0.5):.2f}"
         return grid_rows(table), grid_columns(table.columns), csv_params(name, "table")
 
     # the DEG list on show, in a store that exists before the linked panels are mounted
@@ -444,7 +444,7 @@ def register(app, store, cache) -> None:
         cols = ["rank", "gene", "mean_abs_ig", "mean_abs_ig_sensitive", "mean_abs_ig_resistant", "log2_ratio", "pval_adj"]
         df = table.reset_index(names="gene")[cols].head(500)
         df[cols[2:]] = df[cols[2:]].astype(float).map(lambda v: float(f"{v:.4g}"))
-        return grid_rows(df), grid_columns(cols), csv_params(str(run.uns("run_id", default="run")), "attribution_top500")
+        return grid_rows(df), grid_columns(cols), csv_params(run.name, "attribution_top500")
 
     @app.callback(Output("selection-info", "children"), Input("run-picker", "value"), Input("selection", "data"),
                   State("session-id", "data"))
@@ -509,7 +509,7 @@ def register(app, store, cache) -> None:
                 deg = None
         text = view_report(run, color_by=color_by or "sensitivity_score", gene=gene, threshold=threshold, mask=mask,
                            selection_deg=deg, user=current_user())
-        return {"content": text, "filename": f"{run.uns('run_id', default='run')}_report.html", "type": "text/html"}
+        return {"content": text, "filename": f"{run.name}_report.html", "type": "text/html"}
 
     @app.callback(Output("download-deg", "data"), Input("download-deg-button", "n_clicks"),
                   State("run-picker", "value"), State("selection", "data"), State("session-id", "data"),
@@ -520,4 +520,4 @@ def register(app, store, cache) -> None:
         if mask is None:
             raise PreventUpdate
         df = selection_vs_rest(run.expression, mask, genes=run.genes)
-        return dcc.send_data_frame(df.to_csv, f"{run.uns('run_id', default='run')}_selection_vs_rest.csv", index=False)
+        return dcc.send_data_frame(df.to_csv, f"{run.name}_selection_vs_rest.csv", index=False)

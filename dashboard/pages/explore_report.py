@@ -87,7 +87,7 @@ def view_report(run, *, color_by: str, gene: str | None, threshold: float | None
     metrics, the clusters at the threshold, the selection (and its DEGs), settings and provenance."""
     from plotly.offline import get_plotlyjs
 
-    name = str(run.uns("run_id", default="run"))
+    name = run.name
     esc = lambda s: html_text.escape(str(s))
     t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
     umap = umap_figure(run, color_by=color_by, gene=gene, mask=mask, threshold=t)
