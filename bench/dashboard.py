@@ -145,7 +145,7 @@ for (var i = 0; i < ids.length; i++) {
 var info = document.querySelector('#selection-info').textContent;
 var conf = document.querySelector('#confusion .gtitle');
 return info.indexOf(' of ') > 0 && (!conf || conf.textContent.indexOf('selection') >= 0)
-       && !!document.querySelector('#sel-deg-table td');"""
+       && !!document.querySelector('#sel-deg-table .ag-cell');"""
 SELECT_LEFT_HALF = """var g = document.querySelector('#umap .js-plotly-plot');
 var xa = g._fullLayout.xaxis.range, ya = g._fullLayout.yaxis.range;
 Plotly.relayout(g, {dragmode: 'select', selections: [{type: 'rect', x0: xa[0], x1: (xa[0] + xa[1]) / 2, y0: ya[0], y1: ya[1]}]});"""

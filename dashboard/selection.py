@@ -6,6 +6,7 @@ under the session id and token, so payloads stay small however many cells are se
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import numpy as np
@@ -60,3 +61,9 @@ def load(cache, session: str | None, sel: dict | None, run: str, n_cells: int) -
     if item is None or item["n_cells"] != n_cells:
         return None
     return np.unpackbits(item["bits"], count=n_cells).astype(bool)
+
+
+def packed_bits(mask: np.ndarray | None) -> str | None:
+    """``mask`` as base64 of its bits packed eight to a byte, first cell in the high bit (numpy's ``packbits``):
+    1M cells in 167 kB of text, which the browser reads without a parse (assets/selection_highlight.js)."""
+    return None if mask is None else base64.b64encode(np.packbits(np.asarray(mask, dtype=bool))).decode("ascii")

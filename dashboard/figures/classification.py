@@ -49,12 +49,25 @@ def confusion_figure(counts, *, title: str = "Confusion matrix") -> go.Figure:
     return fig
 
 
+CURVE_POINTS = 2_000  # a curve drawn from at most this many of its points: a panel 340 px high shows no more
+
+
+def _thinned(x: np.ndarray, y: np.ndarray, max_points: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points of a curve, evenly spaced along it, first and last kept (a curve over 100k
+    cells otherwise holds 100k points: megabytes to send for nothing the eye sees)."""
+    if len(x) <= max_points:
+        return x, y
+    keep = np.unique(np.linspace(0, len(x) - 1, max_points).round().astype(int))
+    return x[keep].astype(np.float32), y[keep].astype(np.float32)
+
+
 CURVE_COLOURS = {"transfer (shown score)": "#2166ac", "no transfer": "#7f7f7f", "logistic regression (bulk)": "#e69f00"}
 
 
 def roc_pr_figure(labels, scores: dict, *, title: str = "ROC and precision-recall", **layout) -> go.Figure:
     """ROC (left) and precision-recall (right) curves of several scores against the same labels (1 =
-    sensitive); cells without a label are left out; AUROC and AP in the legend."""
+    sensitive); cells without a label are left out; AUROC and AP (from every cell) in the legend; each curve is
+    drawn from at most ``CURVE_POINTS`` of its points."""
     from plotly.subplots import make_subplots
     from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
@@ -70,8 +83,8 @@ def roc_pr_figure(labels, scores: dict, *, title: str = "ROC and precision-recal
         if s.shape != y.shape:
             raise ValueError(f"{name}: {s.shape[0]} scores for {y.shape[0]} labels")
         colour = CURVE_COLOURS.get(name)
-        fpr, tpr, _ = roc_curve(y[known], s[known])
-        prec, rec, _ = precision_recall_curve(y[known], s[known])
+        fpr, tpr = _thinned(*roc_curve(y[known], s[known])[:2])
+        prec, rec = _thinned(*precision_recall_curve(y[known], s[known])[:2])
         fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{name}: AUROC {roc_auc_score(y[known], s[known]):.3f}",
                                  line={"color": colour}, legendgroup=name), row=1, col=1)
         fig.add_trace(go.Scatter(x=rec, y=prec, mode="lines", line={"color": colour}, legendgroup=name,

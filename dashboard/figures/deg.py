@@ -8,11 +8,15 @@ import plotly.graph_objects as go
 from ._validate import as_mask, same_length
 
 
-def deg_scatter(predicted, true, *, r: float, r2: float, selected=None, title: str = "", uirevision=None) -> go.Figure:
+def deg_scatter(predicted, true, *, r: float, r2: float, selected=None, title: str = "", uirevision=None,
+                customdata=None) -> go.Figure:
+    """Each cell's predicted-DEG score (x) against its ground-truth-DEG score (y), with the fitted line; optional
+    ``customdata`` (one value per cell, e.g. its row in the run) travels with each point."""
     x, y = np.asarray(predicted, dtype=np.float32), np.asarray(true, dtype=np.float32)
-    same_length(len(x), true=y)
+    same_length(len(x), true=y, customdata=customdata)
     mask = as_mask(selected, len(x))
     fig = go.Figure(go.Scattergl(x=x, y=y, mode="markers", marker={"size": 5, "color": "#4d4d4d"},
+                                 customdata=None if customdata is None else np.asarray(customdata),
                                  selectedpoints=None if mask is None else np.flatnonzero(mask),
                                  unselected={"marker": {"opacity": 0.12}}, showlegend=False))
     if len(x) > 1 and np.ptp(x) > 0:

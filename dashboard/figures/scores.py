@@ -9,16 +9,20 @@ from ._validate import as_mask, same_length
 from .embedding import NAMED_COLOURS, PALETTE
 
 
-def score_scatter(sensitive, resistant, groups, *, selected=None, uirevision=None, title: str = "") -> go.Figure:
-    """Each cell's sensitive-signature score (x) against its resistant-signature score (y), coloured by group."""
+def score_scatter(sensitive, resistant, groups, *, selected=None, uirevision=None, title: str = "",
+                  customdata=None) -> go.Figure:
+    """Each cell's sensitive-signature score (x) against its resistant-signature score (y), coloured by group;
+    optional ``customdata`` (one value per cell, e.g. its row in the run) travels with each point."""
     x, y = np.asarray(sensitive, dtype=np.float32), np.asarray(resistant, dtype=np.float32)
     g = np.asarray(groups).astype(str)
-    same_length(len(x), resistant=y, groups=g)
+    same_length(len(x), resistant=y, groups=g, customdata=customdata)
     mask = as_mask(selected, len(x))
+    ids = None if customdata is None else np.asarray(customdata)
     fig = go.Figure()
     for i, name in enumerate(sorted(set(g))):
         idx = np.flatnonzero(g == name)
         fig.add_trace(go.Scattergl(x=x[idx], y=y[idx], mode="markers", name=name,
+                                   customdata=None if ids is None else ids[idx],
                                    marker={"size": 5, "color": NAMED_COLOURS.get(name, PALETTE[i % len(PALETTE)])},
                                    selectedpoints=None if mask is None else np.flatnonzero(mask[idx]),
                                    unselected={"marker": {"opacity": 0.12}}))

@@ -23,16 +23,17 @@ from .. import selection as sel
 from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import csv_params, grid_columns, grid_rows
 from ..view_state import encode_view, zoom_from_relayout
-from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
+from .explore_layout import LINKED_SCATTERS, index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
 from . import explore_genesets, explore_sets
 from .explore_report import roc_pr, run_detail_rows, seed_summary, training, view_report
-from .explore_umap import (COLOR_BY, GENE_SET, IMPUTED, category_values, cluster_table, colour_options,
+from .explore_umap import (COLOR_BY, GENE_SET, IMPUTED, category_values, cell_rows, cluster_table, colour_options,
                            predicted_labels, umap_figure, with_zoom)
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
 MAX_GENE_OPTIONS = 30
 VIOLIN_POINTS = 5_000  # a violin is drawn from at most this many random cells per group (said in its title)
+NO_SIGNATURES = "No signature scores in this file (run `python -m engine analyse` on it)"
 
 
 def _table(df: pd.DataFrame, *, index_name: str = "") -> dbc.Table:
@@ -208,25 +209,13 @@ def register(app, store, cache) -> None:
             return keep, clicked["rowId"]
         return (keep, no_update) if gene else (no_update, no_update)
 
-    # Runs in the browser: forward only the selection's geometry (or, without geometry, point positions),
-    # never the full list of selected points, so a selection of 100k cells stays a small request.
-    app.clientside_callback(
-        """
-        function() {
-            const trig = dash_clientside.callback_context.triggered[0];
-            if (!trig || !trig.value) { return dash_clientside.no_update; }
-            const d = trig.value, out = {source: trig.prop_id.split('.')[0]};
-            if (d.range) { out.range = d.range; }
-            else if (d.lassoPoints) { out.lassoPoints = d.lassoPoints; }
-            else if (d.points && d.points.length) { out.points = d.points.map(p => ({x: p.x, y: p.y})); }
-            else { return dash_clientside.no_update; }
-            return out;
-        }
-        """,
-        Output("raw-selection", "data"),
-        *[Input(k, "selectedData") for k in (*SELECTABLE, "deg-scatter")],
-        prevent_initial_call=True,
-    )
+    # Runs in the browser: a box or lasso in any linked scatter sends only its geometry (never the list of
+    # selected points, which for 100k cells would cost the browser seconds to pass through the page's state)
+    # (one callback per panel: the linked panels mount after the first draw, each listened to once drawn)
+    for k in LINKED_SCATTERS:
+        app.clientside_callback(ClientsideFunction("selection", "listen"),
+                                Output("selection-listening", "data", allow_duplicate=k != "umap"),
+                                Input(k, "figure"), State(k, "id"), prevent_initial_call=k != "umap")
 
     # a legend entry's click selects its category's cells (assets/legend_select.js)
     app.clientside_callback(ClientsideFunction("legend", "hook"), Output("legend-hook", "data"),
@@ -266,14 +255,9 @@ def register(app, store, cache) -> None:
     # the DEG list on show, in a store that exists before the linked panels are mounted
     app.clientside_callback("function(v) { return v; }", Output("deg-list-shown", "data"), Input("deg-list", "value"))
 
-    @app.callback(Output("selection", "data"),
-                  Input("raw-selection", "data"), Input("clear-selection", "n_clicks"), Input("run-picker", "value"),
-                  State("session-id", "data"), State("deg-list-shown", "data"), State("color-by", "value"),
-                  State("threshold", "value"), State("selection", "data"), prevent_initial_call=True)
-    def update_selection(raw, _, path, session, deg_list, color_by, threshold, current):
-        if ctx.triggered_id != "raw-selection" or not raw:
-            return None  # the clear button, a new run, or the first load
-        run = open_run(path)
+    def selection_for(raw, run, session, deg_list, color_by, threshold, current):
+        """The selection a gesture ``raw`` makes (see ``raw-selection``), saved in the cache; PreventUpdate where
+        it selects nothing."""
         if raw.get("source") == "cellset":
             mask = explore_sets.mask_for_selection(store.results_dir, run, str(raw.get("name")))
             if mask is None or not mask.any():
@@ -296,11 +280,31 @@ def register(app, store, cache) -> None:
             raise PreventUpdate
         return sel.save(cache, session, run.path, raw["source"], mask)
 
+    @app.callback(Output("selection", "data"), Output("selection-bits", "data"),
+                  Input("raw-selection", "data"), Input("clear-selection", "n_clicks"), Input("run-picker", "value"),
+                  State("session-id", "data"), State("deg-list-shown", "data"), State("color-by", "value"),
+                  State("threshold", "value"), State("selection", "data"), prevent_initial_call=True)
+    def update_selection(raw, _, path, session, deg_list, color_by, threshold, current):
+        """The selection (a token for the server's panels) and its cells as packed bits for the browser, which
+        highlights them in every linked scatter itself (assets/selection_highlight.js): no figure is rebuilt.
+        ``drawn_in`` names the panel where a box or lasso was drawn: Plotly highlights its points there already."""
+        if ctx.triggered_id != "raw-selection" or not raw:
+            return None, None  # the clear button, a new run, or the first load
+        run = open_run(path)
+        chosen = selection_for(raw, run, session, deg_list, color_by, threshold, current)
+        bits = sel.packed_bits(current_mask(run, session, chosen))
+        return chosen, None if bits is None else {"bits": bits, "drawn_in": chosen["source"]}
+
+    # Runs in the browser: every linked scatter's points carry their cell's row (customdata); the selection's
+    # bits dim the others there, in place.
+    app.clientside_callback(ClientsideFunction("selection", "highlight"), Output("selection-shown", "data"),
+                            Input("selection-bits", "data"), State("selection-graphs", "data"))
+
     @app.callback(Output("umap", "figure"), Input("run-picker", "value"), Input("color-by", "value"),
-                  Input("gene", "value"), Input("selection", "data"), Input("threshold", "value"),
-                  State("session-id", "data"), State("link-zoom", "data"),
+                  Input("gene", "value"), Input("threshold", "value"),
+                  State("selection", "data"), State("session-id", "data"), State("link-zoom", "data"),
                   prevent_initial_call=True)  # the layout holds the first figure
-    def umap(path, color_by, gene, selection, threshold, session, zoom):
+    def umap(path, color_by, gene, threshold, selection, session, zoom):
         run = open_run(path)
         custom = None
         if str(color_by).startswith(GENE_SET):
@@ -337,40 +341,55 @@ def register(app, store, cache) -> None:
             raise PreventUpdate
         return linked_panels()
 
-    @app.callback(Output("mis-umap", "figure"), Output("confusion", "figure"), Output("class-metrics", "children"),
-                  Input("panels-run", "data"), Input("threshold", "value"), Input("selection", "data"),
-                  State("session-id", "data"))
+    @app.callback(Output("mis-umap", "figure"), Input("panels-run", "data"), Input("threshold", "value"),
+                  State("selection", "data"), State("session-id", "data"))
     def mispredictions(path, threshold, selection, session):
         run = open_run(path)
         if run.labels is None:
-            msg = fig.message_figure("No single-cell labels: mispredictions need labels")
-            return msg, fig.message_figure("—", height=260), html.Small("no labels")
+            return fig.message_figure("No single-cell labels: mispredictions need labels")
+        classes = fig.outcome_classes(run.labels, run.obs("sensitivity_score"), threshold=threshold)
+        mask = current_mask(run, session, selection)
+        d = run.secondary_index
+        return fig.embedding_figure(run.obsm("X_umap")[d], classes[d], categorical=True, customdata=cell_rows(d),
+                                    selected=None if mask is None else mask[d], color_label="outcome",
+                                    uirevision=path, title=f"TP / TN / FP / FN at threshold {threshold:.2f}")
+
+    @app.callback(Output("confusion", "figure"), Output("class-metrics", "children"), Input("panels-run", "data"),
+                  Input("threshold", "value"), Input("selection", "data"), State("session-id", "data"))
+    def confusion(path, threshold, selection, session):
+        run = open_run(path)
+        if run.labels is None:
+            return fig.message_figure("—", height=260), html.Small("no labels")
         scores = run.obs("sensitivity_score")
         classes = fig.outcome_classes(run.labels, scores, threshold=threshold)
         mask = current_mask(run, session, selection)
-        d = run.secondary_index
-        umap_fig = fig.embedding_figure(run.obsm("X_umap")[d], classes[d], categorical=True,
-                                        selected=None if mask is None else mask[d], color_label="outcome",
-                                        uirevision=path, title=f"TP / TN / FP / FN at threshold {threshold:.2f}")
         within = classes if mask is None else classes[mask]
         title = "Confusion matrix" + ("" if mask is None else f" (selection, {int(mask.sum())} cells)")
         report = class_report(run.labels, scores, threshold=threshold, mask=mask)
-        return umap_fig, fig.confusion_figure(fig.confusion_counts(within), title=title), _table(report)
+        return fig.confusion_figure(fig.confusion_counts(within), title=title), _table(report)
 
-    @app.callback(Output("scores-scatter", "figure"), Output("scores-violin", "figure"),
-                  Input("panels-run", "data"), Input("selection", "data"), Input("threshold", "value"),
-                  State("session-id", "data"))
-    def gene_scores(path, selection, threshold, session):
+    @app.callback(Output("scores-scatter", "figure"), Input("panels-run", "data"), Input("threshold", "value"),
+                  State("selection", "data"), State("session-id", "data"))
+    def score_scatter(path, threshold, selection, session):
         run = open_run(path)
         s, r = run.obs("sensitive_score_predicted"), run.obs("resistant_score_predicted")
         if s is None or r is None:
-            msg = fig.message_figure("No signature scores in this file (run `python -m engine analyse` on it)")
-            return msg, msg
+            return fig.message_figure(NO_SIGNATURES)
+        mask = current_mask(run, session, selection)
+        d = run.secondary_index
+        return fig.score_scatter(s[d], r[d], predicted_labels(run, threshold)[d], customdata=cell_rows(d),
+                                 selected=None if mask is None else mask[d], uirevision=path,
+                                 title=f"Signature scores per cell (colour: predicted at {float(threshold or 0.5):.2f})")
+
+    @app.callback(Output("scores-violin", "figure"), Input("panels-run", "data"), Input("selection", "data"),
+                  Input("threshold", "value"), State("session-id", "data"))
+    def score_violins(path, selection, threshold, session):
+        run = open_run(path)
+        s, r = run.obs("sensitive_score_predicted"), run.obs("resistant_score_predicted")
+        if s is None or r is None:
+            return fig.message_figure(NO_SIGNATURES)
         mask = current_mask(run, session, selection)
         groups = predicted_labels(run, threshold)
-        d = run.secondary_index
-        scatter = fig.score_scatter(s[d], r[d], groups[d], selected=None if mask is None else mask[d], uirevision=path,
-                                    title=f"Signature scores per cell (colour: predicted at {float(threshold or 0.5):.2f})")
         keep = np.ones(run.n, bool) if mask is None else mask
         values = {"sensitive score": {}, "resistant score": {}}
         rng = np.random.default_rng(0)
@@ -383,11 +402,10 @@ def register(app, store, cache) -> None:
             values["resistant score"][f"{g} (pred.)"] = r[m]
         title = "Distributions by predicted group" + (" (selection)" if mask is not None else "") + \
             (f"<br><sup>each from {VIOLIN_POINTS:,} random cells of its group</sup>" if sampled else "")
-        violin = fig.score_distributions(values, title=title)
-        return scatter, violin
+        return fig.score_distributions(values, title=title)
 
     @app.callback(Output("deg-scatter", "figure"), Output("deg-null", "figure"),
-                  Input("panels-run", "data"), Input("deg-list", "value"), Input("selection", "data"),
+                  Input("panels-run", "data"), Input("deg-list", "value"), State("selection", "data"),
                   State("session-id", "data"))
     def deg_correlation(path, which, selection, session):
         run = open_run(path)
@@ -401,12 +419,13 @@ def register(app, store, cache) -> None:
         mask = current_mask(run, session, selection)
         d = run.secondary_index
         scatter = fig.deg_scatter(x[d], y[d], r=float(corr["r"]), r2=float(corr["r2"]), uirevision=path,
+                                  customdata=cell_rows(d),
                                   selected=None if mask is None else mask[d], title=f"{which.capitalize()} list:")
         null = fig.null_histogram(corr["null"], observed=float(corr["r"]), p_value=float(corr["p_value"]))
         return scatter, null
 
     @app.callback(Output("pre-umap", "figure"), Output("post-umap", "figure"), Output("metrics-table", "children"),
-                  Input("panels-run", "data"), Input("selection", "data"), State("session-id", "data"))
+                  Input("panels-run", "data"), State("selection", "data"), State("session-id", "data"))
     def pre_post(path, selection, session):
         run = open_run(path)
         mask = current_mask(run, session, selection)
@@ -419,6 +438,7 @@ def register(app, store, cache) -> None:
                 figs.append(fig.message_figure(f"{key} or {score} missing"))
                 continue
             figs.append(fig.embedding_figure(coords[d], values[d], categorical=False, cmin=0.0, cmax=1.0,
+                                             customdata=cell_rows(d),
                                              selected=None if mask is None else mask[d], uirevision=f"{path}:{key}",
                                              color_label="score", title=title))
         m = run.uns("metrics", default={}) or {}

@@ -26,6 +26,9 @@ GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "showSendToCloud": Fal
                 "toImageButtonOptions": {"format": "svg", "filename": "scresponse", "width": 1200, "height": 800}}
 
 
+# the scatters whose points are cells (each carries its cells' rows): a selection is highlighted in all of them
+LINKED_SCATTERS = ("umap", "mis-umap", "scores-scatter", "deg-scatter", "pre-umap", "post-umap")
+
 # the figures the export control offers (graph id -> what a person calls it)
 EXPORTABLE = {"umap": "UMAP", "mis-umap": "mispredictions UMAP", "confusion": "confusion matrix",
               "roc-pr": "ROC and precision-recall", "scores-scatter": "signature scores", "scores-violin":
@@ -128,6 +131,10 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
     return html.Div([
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
         dcc.Store(id="selection"),
+        dcc.Store(id="selection-bits"),  # the selected cells as packed bits, for the browser's highlighting
+        dcc.Store(id="selection-shown"),
+        dcc.Store(id="selection-listening"),
+        dcc.Store(id="selection-graphs", data=list(LINKED_SCATTERS)),
         dcc.Store(id="raw-selection"),
         dcc.Store(id="pending-set", data=view.get("set")),
         dcc.Store(id="link-zoom", data=view.get("zoom")),

@@ -105,6 +105,12 @@ def category_values(run, color_by: str, *, threshold: float | None = None) -> tu
     return (None if values is None else np.asarray(values).astype(str)), column
 
 
+def cell_rows(drawn: np.ndarray) -> np.ndarray:
+    """The run rows of the drawn cells, as each linked scatter's points carry them (``customdata``): the browser
+    highlights a selection's cells by them, and a selection of points without geometry names cells by them."""
+    return np.asarray(drawn, dtype=np.int32)
+
+
 HOVER_MAX = 50_000  # above this many drawn cells the hover shows the colour only (each line costs ~80 bytes)
 
 
@@ -182,6 +188,7 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     if values is None:
         return fig.message_figure(f"obs['{color_by}'] is missing from this file")
     out = fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
+                               customdata=cell_rows(d),
                                color_label=label, uirevision=run.path, title=f"UMAP: {label}",
                                hover_text=cell_hover(run, d, threshold), **kw)
     if kw.get("categorical"):  # a legend entry's click selects its cells (assets/legend_select.js)

@@ -31,6 +31,17 @@ def _select_left_half(dash_duo, graph_id):
         " y0: ya[0], y1: ya[1]}]});", f"#{graph_id}")
 
 
+# per linked scatter: how many of its points are highlighted (null when none is marked selected)
+HIGHLIGHTED = """return arguments[0].map(function(id) {
+  var g = document.querySelector('#' + id + ' .js-plotly-plot');
+  if (!g || !g._fullData) { return -1; }
+  var traces = g._fullData.filter(function(t) { return t.customdata && t.customdata.length; });
+  if (traces.every(function(t) { return !t.selectedpoints; })) { return null; }
+  return traces.reduce(function(n, t) { return n + (t.selectedpoints ? t.selectedpoints.length : 0); }, 0);
+});"""
+LINKED = ["umap", "mis-umap", "scores-scatter", "deg-scatter", "pre-umap", "post-umap"]
+
+
 def test_explore_001_app_loads_real_run_and_lists_corrupt_file(dash_duo, explore_app):
     _start(dash_duo, explore_app)
     dash_duo.wait_for_contains_text("#run-picker", "PLX-4720", timeout=TIMEOUT)
@@ -46,12 +57,17 @@ def test_explore_002_selection_updates_metrics_everywhere(dash_duo, explore_app)
     dash_duo.wait_for_contains_text("#selection-info", "of 108 cells", timeout=TIMEOUT)
     n = int(re.match(r"(\d+) of", dash_duo.find_element("#selection-info").text).group(1))
     assert 0 < n < 108
+    # every linked scatter (all 108 cells drawn in each) highlights exactly the selected cells
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(
+        lambda d: d.execute_script(HIGHLIGHTED, LINKED) == [n] * len(LINKED))
     dash_duo.wait_for_contains_text("#confusion", "selection", timeout=TIMEOUT)
     assert _confusion_text(dash_duo) != before
     dash_duo.wait_for_contains_text("#selection-metrics", "auroc", timeout=TIMEOUT)
     dash_duo.wait_for_element("#sel-deg-table .ag-cell", timeout=TIMEOUT)
     dash_duo.find_element("#clear-selection").click()
     dash_duo.wait_for_text_to_equal("#selection-info", "no selection", timeout=TIMEOUT)
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(
+        lambda d: d.execute_script(HIGHLIGHTED, LINKED) == [None] * len(LINKED))
     assert dash_duo.get_logs() == []
 
 

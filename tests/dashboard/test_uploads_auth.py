@@ -214,8 +214,9 @@ def test_callback_bodies_are_small_except_the_upload_callbacks(tmp_path):
                            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"], "state": list(state)})
         return client.post("/_dash-update-component", data=body, content_type="application/json")
 
-    lasso = post("selection.data", {"id": "selection", "property": "data"},
-                 [{"id": "umap", "property": "selectedData", "value": {"lassoPoints": {"x": [big]}}}])
+    lasso = post("..selection.data...selection-bits.data..",
+                 [{"id": "selection", "property": "data"}, {"id": "selection-bits", "property": "data"}],
+                 [{"id": "raw-selection", "property": "data", "value": {"source": "umap", "lassoPoints": {"x": [big]}}}])
     assert lasso.status_code == 413 and b"limit here is 1.0 MB" in lasso.data
     upload = post("..train-upload-status.children...train-upload-token.data...train-label-column.options..."
                   "train-label-column.value..",
