@@ -51,50 +51,74 @@ def _points(c: np.ndarray, idx, *, mask, ids, colour, hover: str, text=None, **e
             "hovertemplate": ("%{text}<br>" if text is not None else "") + hover + "<extra></extra>", **extra}
 
 
-def _categorical(c, values, *, mask, ids, color_label: str, text=None) -> list[dict]:
-    codes, cats = pd.factorize(pd.Series(values).astype(str), sort=False)
-    order = sorted(range(len(cats)), key=lambda i: (not cats[i].isdigit(), int(cats[i]) if cats[i].isdigit() else cats[i]))
-    return [_points(c, np.flatnonzero(codes == i), mask=mask, ids=ids, name=cats[i], text=text,
-                    colour=NAMED_COLOURS.get(cats[i], PALETTE[rank % len(PALETTE)]), hover=f"{color_label}: {cats[i]}")
-            for rank, i in enumerate(order)]
+def colour_groups(values, *, categorical: bool, color_label: str, colorscale=SCORE_SCALE,
+                  cmin: float | None = None, cmax: float | None = None) -> dict:
+    """Each point's group and the groups' looks, the way the embedding draws them: one trace per group.
 
+    Categories in legend order (numbers as numbers), or, for a continuous value, ``COLOUR_LEVELS`` levels between
+    ``cmin`` and ``cmax`` (the values' range when None) after a "no value" group.
 
-def _colour_bar(color_label: str) -> dict:
-    return {"title": {"text": color_label}, "thickness": 12}
-
-
-def _continuous(c, v, *, mask, ids, colorscale, cmin, cmax, color_label: str, text=None) -> list[dict]:
-    if len(v) <= EXACT_COLOUR_MAX:
-        marker_colour = {"color": v, "colorscale": colorscale, "cmin": cmin, "cmax": cmax,
-                         "colorbar": _colour_bar(color_label)}
-        trace = _points(c, None, mask=mask, ids=ids, colour=None, hover=f"{color_label}: %{{marker.color:.3f}}",
-                        showlegend=False, text=text)
-        trace["marker"].update(marker_colour)
-        return [trace]
+    Returns
+    -------
+    ``{"codes": int16 array (each point's group), "groups": [{"name", "colour", "hover", "legend"}],
+    "range": (lo, hi) or None}``; ``range`` is the colour bar's, for a continuous value.
+    """
+    if categorical:
+        codes, cats = pd.factorize(pd.Series(values).astype(str), sort=False)
+        order = sorted(range(len(cats)), key=lambda i: (not cats[i].isdigit(), int(cats[i]) if cats[i].isdigit() else cats[i]))
+        rank = np.empty(len(cats), dtype=np.int16)
+        rank[order] = np.arange(len(cats))
+        groups = [{"name": cats[i], "colour": NAMED_COLOURS.get(cats[i], PALETTE[r % len(PALETTE)]),
+                   "hover": f"{color_label}: {cats[i]}", "legend": True} for r, i in enumerate(order)]
+        return {"codes": rank[codes], "groups": groups, "range": None}
+    v = np.asarray(values, dtype=np.float32)
     finite = np.isfinite(v)
     lo = float(cmin) if cmin is not None else (float(v[finite].min()) if finite.any() else 0.0)
     hi = float(cmax) if cmax is not None else (float(v[finite].max()) if finite.any() else 1.0)
     hi = hi if hi > lo else lo + 1.0
-    level = np.full(len(v), -1)
-    level[finite] = np.clip(((v[finite] - lo) / (hi - lo) * COLOUR_LEVELS).astype(int), 0, COLOUR_LEVELS - 1)
+    codes = np.zeros(len(v), dtype=np.int16)  # 0: no value, 1 + k: level k
+    codes[finite] = 1 + np.clip(((v[finite] - lo) / (hi - lo) * COLOUR_LEVELS).astype(int), 0, COLOUR_LEVELS - 1)
     edges = np.linspace(lo, hi, COLOUR_LEVELS + 1)
     colours = sample_colorscale(colorscale, (np.arange(COLOUR_LEVELS) + 0.5) / COLOUR_LEVELS)
-    order = np.argsort(level, kind="stable")
-    bounds = np.searchsorted(level[order], np.arange(-1, COLOUR_LEVELS + 1))
-    traces = []
-    for k in range(-1, COLOUR_LEVELS):
-        idx = order[bounds[k + 1]:bounds[k + 2]]
-        if len(idx):
-            colour, label = (NAMED_COLOURS["unknown"], "no value") if k < 0 else \
-                (colours[k], f"{edges[k]:.3g} to {edges[k + 1]:.3g}")
-            traces.append(_points(c, idx, mask=mask, ids=ids, colour=colour, hover=f"{color_label}: {label}",
-                                  showlegend=False, text=text))
-    # the colour bar: an empty trace that carries the scale
-    traces.append({"type": "scattergl", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
-                   "hoverinfo": "skip", "marker": {"color": [lo, hi], "colorscale": colorscale, "cmin": lo, "cmax": hi,
-                                                   "showscale": True,
-                                                   "colorbar": _colour_bar(color_label)}})
-    return traces
+    groups = [{"name": "no value", "colour": NAMED_COLOURS["unknown"], "hover": f"{color_label}: no value", "legend": False}]
+    groups += [{"name": f"{edges[k]:.3g} to {edges[k + 1]:.3g}", "colour": colours[k], "legend": False,
+                "hover": f"{color_label}: {edges[k]:.3g} to {edges[k + 1]:.3g}"} for k in range(COLOUR_LEVELS)]
+    return {"codes": codes, "groups": groups, "range": (lo, hi)}
+
+
+def colour_bar_trace(lo: float, hi: float, *, colorscale, color_label: str) -> dict:
+    """An empty trace that carries a continuous colouring's scale (the points are drawn in level traces)."""
+    return {"type": "scattergl", "x": [None], "y": [None], "mode": "markers", "showlegend": False,
+            "hoverinfo": "skip", "marker": {"color": [lo, hi], "colorscale": colorscale, "cmin": lo, "cmax": hi,
+                                            "showscale": True, "colorbar": colour_bar(color_label)}}
+
+
+def colour_bar(color_label: str) -> dict:
+    """A colour bar titled ``color_label``, as every continuous colouring shows it."""
+    return {"title": {"text": color_label}, "thickness": 12}
+
+
+def exact_colours(n: int, categorical: bool) -> bool:
+    """Whether ``n`` points of a continuous colouring get each its own colour (one trace) rather than levels."""
+    return not categorical and n <= EXACT_COLOUR_MAX
+
+
+def _grouped(c, spec: dict, *, mask, ids, text=None) -> list[dict]:
+    codes = spec["codes"]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(spec["groups"]) + 1))
+    return [_points(c, order[bounds[k]:bounds[k + 1]], mask=mask, ids=ids, colour=g["colour"], hover=g["hover"],
+                    text=text, name=g["name"], **({} if g["legend"] else {"showlegend": False}))
+            for k, g in enumerate(spec["groups"]) if bounds[k + 1] > bounds[k]]
+
+
+def _exact(c, v, *, mask, ids, colorscale, cmin, cmax, color_label: str, text=None) -> list[dict]:
+    marker_colour = {"color": v, "colorscale": colorscale, "cmin": cmin, "cmax": cmax,
+                     "colorbar": colour_bar(color_label)}
+    trace = _points(c, None, mask=mask, ids=ids, colour=None, hover=f"{color_label}: %{{marker.color:.3f}}",
+                    showlegend=False, text=text)
+    trace["marker"].update(marker_colour)
+    return [trace]
 
 
 def embedding_layout(*, title: str, uirevision, height: int) -> dict:
@@ -120,10 +144,14 @@ def embedding_figure(coords, values, *, categorical: bool, selected=None, title:
     mask = as_mask(selected, n)
     ids = None if customdata is None else np.asarray(customdata)
     text = None if hover_text is None else np.asarray(hover_text, dtype=object)
-    if categorical:
-        traces = _categorical(c, values, mask=mask, ids=ids, color_label=color_label, text=text)
+    if exact_colours(n, categorical):
+        traces = _exact(c, values.astype(np.float32), mask=mask, ids=ids, colorscale=colorscale, cmin=cmin,
+                        cmax=cmax, color_label=color_label, text=text)
     else:
-        traces = _continuous(c, values.astype(np.float32), mask=mask, ids=ids, colorscale=colorscale, cmin=cmin,
-                             cmax=cmax, color_label=color_label, text=text)
+        spec = colour_groups(values, categorical=categorical, color_label=color_label, colorscale=colorscale,
+                             cmin=cmin, cmax=cmax)
+        traces = _grouped(c, spec, mask=mask, ids=ids, text=text)
+        if spec["range"] is not None:
+            traces.append(colour_bar_trace(*spec["range"], colorscale=colorscale, color_label=color_label))
     return go.Figure(data=traces, layout=embedding_layout(title=title, uirevision=uirevision, height=420),
                      _validate=False)

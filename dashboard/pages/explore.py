@@ -24,10 +24,10 @@ from ..stats import class_report, selection_metrics, selection_vs_rest
 from ..tables import csv_params, grid_columns, grid_rows
 from ..view_state import encode_view, zoom_from_relayout
 from .explore_layout import LINKED_SCATTERS, index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
-from . import explore_genesets, explore_sets
+from . import explore_genesets, explore_sets, explore_umap_draw
 from .explore_report import roc_pr, run_detail_rows, seed_summary, training, view_report
 from .explore_umap import (COLOR_BY, GENE_SET, IMPUTED, category_values, cell_rows, cluster_table, colour_options,
-                           predicted_labels, umap_figure, with_zoom)
+                           predicted_labels)
 
 SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
               "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
@@ -300,19 +300,28 @@ def register(app, store, cache) -> None:
     app.clientside_callback(ClientsideFunction("selection", "highlight"), Output("selection-shown", "data"),
                             Input("selection-bits", "data"), State("selection-graphs", "data"))
 
-    @app.callback(Output("umap", "figure"), Input("run-picker", "value"), Input("color-by", "value"),
+    @app.callback(Output("umap-cells", "data"), Input("run-picker", "value"),
+                  prevent_initial_call=True)  # the layout holds the first run's
+    def umap_cells(path):
+        return explore_umap_draw.umap_cells(open_run(path))
+
+    @app.callback(Output("umap-colour", "data"), Input("run-picker", "value"), Input("color-by", "value"),
                   Input("gene", "value"), Input("threshold", "value"),
-                  State("selection", "data"), State("session-id", "data"), State("link-zoom", "data"),
-                  prevent_initial_call=True)  # the layout holds the first figure
-    def umap(path, color_by, gene, threshold, selection, session, zoom):
+                  State("session-id", "data"), State("link-zoom", "data"),
+                  prevent_initial_call=True)  # the layout holds the first colouring
+    def umap_colour(path, color_by, gene, threshold, session, zoom):
+        """A colouring of the main UMAP, as codes the browser draws on the cells it holds (assets/umap_draw.js)."""
         run = open_run(path)
         custom = None
         if str(color_by).startswith(GENE_SET):
             name = color_by[len(GENE_SET):]
             values = explore_genesets.scored_values(cache, session, run.path, name)
             custom = None if values is None else (f"gene set {name} (score)", values)
-        return with_zoom(umap_figure(run, color_by=color_by, gene=gene, mask=current_mask(run, session, selection),
-                                     threshold=threshold, custom=custom), zoom)
+        return explore_umap_draw.umap_colour(run, color_by=color_by, gene=gene, threshold=threshold, custom=custom,
+                                             zoom=zoom)
+
+    app.clientside_callback(ClientsideFunction("umap", "draw"), Output("umap", "figure"),
+                            Input("umap-cells", "data"), Input("umap-colour", "data"), State("selection-bits", "data"))
 
     # Runs in the browser: the other panels get the run only once the main UMAP has been drawn, so that on a
     # first view the UMAP does not share the browser's (and the server's) time with six more figures.

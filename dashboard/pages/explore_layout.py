@@ -16,7 +16,8 @@ from ..tables import data_grid
 from ..view_state import decode_view
 from .explore_genesets import panel as explore_genesets_panel
 from .explore_sets import panel as explore_sets_panel
-from .explore_umap import COLOR_BY, umap_figure, with_zoom
+from .explore_umap import COLOR_BY
+from .explore_umap_draw import umap_cells, umap_colour
 
 
 # nothing on a graph's toolbar sends data to an outside service
@@ -46,19 +47,22 @@ def _graph(id_: str, figure=None, *, height: int | None = None) -> dcc.Loading:
     return dcc.Loading(graph, type="dot", delay_show=300)
 
 
-def _first_umap(store, path: str | None, view: dict | None = None):
-    """The main UMAP for the first response (as a shared link's view asks), drawn without waiting for a callback."""
+def _first_umap(store, path: str | None, view: dict | None = None) -> tuple[dict | None, dict | None]:
+    """The main UMAP's cells and colouring for the first response (as a shared link's view asks): the browser
+    draws it from these without waiting for a callback (assets/umap_draw.js)."""
     if store is None or not path:
-        return None
+        return None, None
     view = view or {}
     try:
-        return with_zoom(umap_figure(store.open(path, user=current_user()),
-                                     color_by=view.get("color", "sensitivity_score"), gene=view.get("gene"),
-                                     threshold=view.get("threshold")), view.get("zoom"))
+        run = store.open(path, user=current_user())
     except DataError:
-        return None  # the status line says why
+        return None, None  # the status line says why
+    try:
+        colour = umap_colour(run, color_by=view.get("color", "sensitivity_score"), gene=view.get("gene"),
+                             threshold=view.get("threshold"), zoom=view.get("zoom"))
     except KeyError:  # a shared link names a gene this run does not hold
-        return umap_figure(store.open(path, user=current_user()))
+        colour = umap_colour(run)
+    return umap_cells(run), colour
 
 
 def _first_threshold(store, path: str | None, view: dict) -> float:
@@ -126,10 +130,13 @@ def layout(store=None, *, refresh_ms: int = 15_000, run: str | None = None, sear
                                       value=view.get("gene"),
                                       options=[view["gene"]] if view.get("gene") else []), width=6)],
                 className="mb-1"),
-        _graph("umap", _first_umap(store, path, view), height=420),
+        _graph("umap", height=420),
     ]
+    cells, colour = _first_umap(store, path, view)
     return html.Div([
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
+        dcc.Store(id="umap-cells", data=cells),  # the drawn cells' positions, once per run
+        dcc.Store(id="umap-colour", data=colour),  # the colouring shown, as one code per drawn cell
         dcc.Store(id="selection"),
         dcc.Store(id="selection-bits"),  # the selected cells as packed bits, for the browser's highlighting
         dcc.Store(id="selection-shown"),

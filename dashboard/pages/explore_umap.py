@@ -140,40 +140,48 @@ def cell_hover(run, rows: np.ndarray, threshold: float | None) -> np.ndarray | N
     return out
 
 
+def zoomed_axes(zoom) -> dict:
+    """Layout axes showing the ranges ``zoom`` = (x0, x1, y0, y1) of a shared link ({} when None)."""
+    if not zoom:
+        return {}
+    x0, x1, y0, y1 = zoom
+    return {"xaxis": {"range": [x0, x1], "autorange": False}, "yaxis": {"range": [y0, y1], "autorange": False}}
+
+
 def with_zoom(figure, zoom):
     """``figure`` showing the axis ranges ``zoom`` = (x0, x1, y0, y1) of a shared link (as it is when None). The
     figure's uirevision keeps a zoom the viewer makes afterwards over these ranges."""
     if zoom:
-        x0, x1, y0, y1 = zoom
-        figure.update_layout(xaxis={"range": [x0, x1], "autorange": False},
-                             yaxis={"range": [y0, y1], "autorange": False})
+        figure.update_layout(**zoomed_axes(zoom))
     return figure
 
 
 GENE_SET = "geneset:"  # colour by a person's scored gene set: "geneset:<name>"
 
 
-def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None,
-                threshold: float | None = None, custom: tuple[str, np.ndarray] | None = None):
-    """The UMAP of ``run`` (a ``RunData``) coloured by ``color_by``; ``mask`` (all cells) highlights a selection;
-    predicted labels follow ``threshold``."""
-    coords = run.obsm("X_umap")
-    if coords is None:
-        return fig.message_figure("No UMAP in this file (obsm['X_umap'] missing)")
-    d = run.display_index
+LEIDEN_TEXT = {"mode": "text", "showlegend": False, "hoverinfo": "skip", "textfont": {"size": 13, "color": "black"}}
+LEGEND = {"itemsizing": "constant", "title": {"text": "click one to select", "font": {"size": 11}}}
+
+
+def umap_colouring(run, *, color_by: str, gene: str | None = None, threshold: float | None = None,
+                   custom: tuple[str, np.ndarray] | None = None) -> str | tuple[np.ndarray, str, dict]:
+    """What the main UMAP shows for ``color_by``: (values over all cells, their label, the colouring's options for
+    ``embedding_figure``), or a message saying why there is nothing to draw."""
+    if run.obsm("X_umap") is None:
+        return "No UMAP in this file (obsm['X_umap'] missing)"
     kw = {"categorical": False, "colorscale": fig.SCORE_SCALE, "cmin": 0.0, "cmax": 1.0}
     if color_by.startswith(GENE_SET):
         if custom is None:
-            return fig.message_figure("Score this gene set again below (scores are kept for this browser session)")
+            return "Score this gene set again below (scores are kept for this browser session)"
         label, values = custom
         kw = {"categorical": False, "colorscale": "Viridis"}
     elif color_by == "gene" or color_by.startswith(IMPUTED):
         if not gene:
-            return fig.message_figure("Pick a gene in the search box to colour by its expression")
+            return "Pick a gene in the search box to colour by its expression"
         values, label = gene_values(run, gene, color_by)
         kw = {"categorical": False, "colorscale": "Viridis"}
     elif color_by == "label" and run.labels is None:
-        return fig.message_figure("This run has no single-cell labels")
+        return "This run has no single-cell labels"
     elif color_by == "seed_agreement":
         values, label = run.obs("seed_agreement"), "share of seeds agreeing"
         kw = {"categorical": False, "colorscale": "Viridis", "cmin": 0.5, "cmax": 1.0}
@@ -186,15 +194,33 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     else:
         values, label = run.obs("sensitivity_score"), "sensitivity score"
     if values is None:
-        return fig.message_figure(f"obs['{color_by}'] is missing from this file")
-    out = fig.embedding_figure(coords[d], np.asarray(values)[d], selected=None if mask is None else mask[d],
+        return f"obs['{color_by}'] is missing from this file"
+    return np.asarray(values), label, kw
+
+
+def cluster_names(run, values: np.ndarray) -> dict:
+    """Each Leiden cluster's name at its cells' median position (a text trace)."""
+    centres = pd.DataFrame(run.obsm("X_umap"), columns=["x", "y"]).groupby(np.asarray(values).astype(str)).median()
+    return {"type": "scatter", "x": centres["x"].to_numpy(), "y": centres["y"].to_numpy(),
+            "text": list(centres.index), **LEIDEN_TEXT}
+
+
+def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None,
+                threshold: float | None = None, custom: tuple[str, np.ndarray] | None = None):
+    """The UMAP of ``run`` (a ``RunData``) coloured by ``color_by``; ``mask`` (all cells) highlights a selection;
+    predicted labels follow ``threshold``. (The page draws it in the browser from ``explore_umap_draw``; this
+    figure is the report's and the tests'.)"""
+    colouring = umap_colouring(run, color_by=color_by, gene=gene, threshold=threshold, custom=custom)
+    if isinstance(colouring, str):
+        return fig.message_figure(colouring)
+    values, label, kw = colouring
+    d = run.display_index
+    out = fig.embedding_figure(run.obsm("X_umap")[d], values[d], selected=None if mask is None else mask[d],
                                customdata=cell_rows(d),
                                color_label=label, uirevision=run.path, title=f"UMAP: {label}",
                                hover_text=cell_hover(run, d, threshold), **kw)
     if kw.get("categorical"):  # a legend entry's click selects its cells (assets/legend_select.js)
-        out.update_layout(legend={"itemsizing": "constant", "title": {"text": "click one to select", "font": {"size": 11}}})
+        out.update_layout(legend=LEGEND)
     if color_by == "leiden":  # each cluster's name at its centre
-        centres = pd.DataFrame(coords, columns=["x", "y"]).groupby(np.asarray(values).astype(str)).median()
-        out.add_scatter(x=centres["x"], y=centres["y"], text=list(centres.index), mode="text", showlegend=False,
-                        hoverinfo="skip", textfont={"size": 13, "color": "black"})
+        out.add_trace(cluster_names(run, values))
     return out

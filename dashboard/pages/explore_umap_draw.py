@@ -1,0 +1,82 @@
+"""The main UMAP as the browser draws it (assets/umap_draw.js): the drawn cells' positions once per run, then
+each colouring as one small code per cell.
+
+A recolour at 100k cells then sends ~0.2 MB (each cell's group as int16, the groups' looks, the layout) instead of
+a 1.7 MB figure that repeats every position, and the server builds no figure. Both payloads carry base64 of
+little-endian typed arrays, which the browser reads without parsing numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from .. import figures as fig
+from ..figures.embedding import (MARKER, UNSELECTED, colour_bar, colour_bar_trace, colour_groups, embedding_layout,
+                                 exact_colours, point_size)
+from .explore_umap import LEGEND, cell_hover, cell_rows, cluster_names, umap_colouring, zoomed_axes
+
+
+def _b64(a: np.ndarray, dtype) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()).decode("ascii")
+
+
+def umap_cells(run) -> dict | None:
+    """The drawn cells (``run.display_index``) for the browser: x and y (float32), their rows in the run (int32,
+    the ``customdata`` a selection is highlighted by); None where the run has no UMAP."""
+    coords = run.obsm("X_umap")
+    if coords is None:
+        return None
+    d = run.display_index
+    return {"run": run.path, "n": int(len(d)), "x": _b64(coords[d, 0], np.float32),
+            "y": _b64(coords[d, 1], np.float32), "rows": _b64(cell_rows(d), np.int32)}
+
+
+def umap_colour(run, *, color_by: str = "sensitivity_score", gene: str | None = None,
+                threshold: float | None = None, custom: tuple[str, np.ndarray] | None = None, zoom=None) -> dict:
+    """One colouring of the main UMAP for the browser to draw on ``umap_cells``.
+
+    Returns
+    -------
+    ``{"figure": ...}`` (a message figure) where there is nothing to draw; else ``run``, ``n``, ``trace`` (what
+    every point trace shares), ``groups`` (one trace each: name, colour, hovertemplate, showlegend), ``codes``
+    (each drawn cell's group, uint8 or int16 as ``codes_type`` says) or ``values`` (each cell's own colour value, float32, one group),
+    ``text`` (hover lines, or None above ``HOVER_MAX`` cells), ``extra`` (colour bar, cluster names) and
+    ``layout`` (with ``zoom`` = (x0, x1, y0, y1) applied).
+    """
+    colouring = umap_colouring(run, color_by=color_by, gene=gene, threshold=threshold, custom=custom)
+    if isinstance(colouring, str):
+        return {"figure": fig.message_figure(colouring).to_plotly_json()}
+    values, label, kw = colouring
+    d = run.display_index
+    shown = values[d]
+    text = cell_hover(run, d, threshold)
+    lead = "%{text}<br>" if text is not None else ""
+    layout = embedding_layout(title=f"UMAP: {label}", uirevision=run.path, height=420)
+    if kw["categorical"]:
+        layout["legend"] = LEGEND
+    for axis, ranges in zoomed_axes(zoom).items():
+        layout[axis] = {**layout[axis], **ranges}
+    out = {"run": run.path, "n": int(len(d)), "layout": layout, "extra": [],
+           "text": None if text is None else [str(t) for t in text],
+           "trace": {"type": "scattergl", "mode": "markers", "marker": {**MARKER, "size": point_size(len(d))},
+                     "unselected": UNSELECTED}}
+    colorscale = kw.get("colorscale", fig.SCORE_SCALE)
+    if exact_colours(len(d), kw["categorical"]):
+        out["values"] = _b64(shown, np.float32)
+        out["groups"] = [{"name": label, "showlegend": False, "hovertemplate": f"{lead}{label}: %{{marker.color:.3f}}<extra></extra>",
+                          "marker": {"colorscale": colorscale, "cmin": kw.get("cmin"), "cmax": kw.get("cmax"),
+                                     "colorbar": colour_bar(label)}}]
+        return out
+    spec = colour_groups(shown, categorical=kw["categorical"], color_label=label, colorscale=colorscale,
+                         cmin=kw.get("cmin"), cmax=kw.get("cmax"))
+    small = len(spec["groups"]) <= 256  # a byte per cell where it holds every group
+    out["codes"], out["codes_type"] = _b64(spec["codes"], np.uint8 if small else np.int16), "u1" if small else "i2"
+    out["groups"] = [{"name": g["name"], "colour": g["colour"], "showlegend": g["legend"],
+                      "hovertemplate": f"{lead}{g['hover']}<extra></extra>"} for g in spec["groups"]]
+    if spec["range"] is not None:
+        out["extra"].append(colour_bar_trace(*spec["range"], colorscale=colorscale, color_label=label))
+    if color_by == "leiden":
+        out["extra"].append(cluster_names(run, values))
+    return out
