@@ -1,6 +1,7 @@
-"""Explore page callbacks: every cell-level panel answers to one shared selection.
+"""Explore page callbacks: the run, the main UMAP's colourings and the linked panels.
 
-Arrays stay on the server (``ResultStore``); callbacks send figures of the drawn cells and small tables.
+Arrays stay on the server (``ResultStore``); callbacks send figures of the drawn cells and small tables. The one
+selection every cell-level panel answers to has its own module (``explore_selection``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from engine.data import DataError
@@ -20,25 +21,19 @@ from engine.results import MODELS
 from .. import export, figures as fig
 from ..auth import current_user
 from .. import selection as sel
-from ..stats import class_report, selection_metrics, selection_vs_rest
+from ..stats import class_report, selection_vs_rest
 from ..tables import csv_params, grid_columns, grid_rows
 from ..view_state import encode_view, zoom_from_relayout
-from .explore_layout import LINKED_SCATTERS, index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
-from . import explore_genesets, explore_sets, explore_umap_draw
+from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
+from . import explore_genesets, explore_selection, explore_sets, explore_umap_draw
+from .explore_selection import summary_table
 from .explore_report import roc_pr, run_detail_rows, seed_summary, training, view_report
-from .explore_umap import (COLOR_BY, GENE_SET, IMPUTED, category_values, cell_rows, cluster_table, colour_options,
+from .explore_umap import (COLOR_BY, GENE_SET, IMPUTED, cell_rows, cluster_table, colour_options,
                            predicted_labels)
 
-SELECTABLE = {"umap": "X_umap", "mis-umap": "X_umap", "post-umap": "X_umap", "pre-umap": "X_umap_pretransfer",
-              "scores-scatter": ("sensitive_score_predicted", "resistant_score_predicted")}
 MAX_GENE_OPTIONS = 30
 VIOLIN_POINTS = 5_000  # a violin is drawn from at most this many random cells per group (said in its title)
 NO_SIGNATURES = "No signature scores in this file (run `python -m engine analyse` on it)"
-
-
-def _table(df: pd.DataFrame, *, index_name: str = "") -> dbc.Table:
-    return dbc.Table.from_dataframe(df.reset_index(names=index_name or " "), striped=True, bordered=False,
-                                    hover=True, size="sm", className="mb-0")
 
 
 SIGNATURE_NAMES = {"sensitive_predicted": "sensitive signature (predicted groups)",
@@ -82,21 +77,10 @@ def run_notes(run) -> list:
     return warning + [dbc.Alert(n, color="secondary", className="py-1 mb-1") for n in notes]
 
 
-def legend_selection(cache, session: str, run, category: str, *, color_by: str, threshold: float | None,
-                     current: dict | None) -> dict | None:
-    """The selection a click on the UMAP legend entry ``category`` makes: that category's cells under the
-    colouring shown (the predicted label at the page's threshold). Clicking the entry selected already clears
-    it (None). Raises PreventUpdate where the colouring has no such category."""
-    values, label = category_values(run, color_by, threshold=threshold)
-    if values is None:
-        raise PreventUpdate
-    name = f"{label}: {category}"
-    if current and current.get("source") == "legend" and current.get("name") == name and current.get("run") == run.path:
-        return None
-    mask = values == category
-    if not mask.any():
-        raise PreventUpdate
-    return {**sel.save(cache, session, run.path, "legend", mask), "name": name}
+def signature_scores(run) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each cell's sensitive- and resistant-signature score, or None where the run has none."""
+    s, r = run.obs("sensitive_score_predicted"), run.obs("resistant_score_predicted")
+    return None if s is None or r is None else (s, r)
 
 
 def register(app, store, cache) -> None:
@@ -108,16 +92,6 @@ def register(app, store, cache) -> None:
             return store.open(path, user=current_user())
         except DataError:
             raise PreventUpdate from None
-
-    def xy_for(run, source: str, deg_list: str = "sensitive"):
-        if source == "deg-scatter":
-            cols = (f"{deg_list}_score_predicted", f"{deg_list}_score_true")
-        else:
-            cols = SELECTABLE[source]
-        if isinstance(cols, str):
-            return run.obsm(cols)
-        a, b = run.obs(cols[0]), run.obs(cols[1])
-        return None if a is None or b is None else np.column_stack([a, b])
 
     def current_mask(run, session, selection):
         return sel.load(cache, session, selection, run.path, run.n)
@@ -209,30 +183,6 @@ def register(app, store, cache) -> None:
             return keep, clicked["rowId"]
         return (keep, no_update) if gene else (no_update, no_update)
 
-    # Runs in the browser: a box or lasso in any linked scatter sends only its geometry (never the list of
-    # selected points, which for 100k cells would cost the browser seconds to pass through the page's state)
-    # (one callback per panel: the linked panels mount after the first draw, each listened to once drawn)
-    for k in LINKED_SCATTERS:
-        app.clientside_callback(ClientsideFunction("selection", "listen"),
-                                Output("selection-listening", "data", allow_duplicate=k != "umap"),
-                                Input(k, "figure"), State(k, "id"), prevent_initial_call=k != "umap")
-
-    # a legend entry's click selects its category's cells (assets/legend_select.js)
-    app.clientside_callback(ClientsideFunction("legend", "hook"), Output("legend-hook", "data"),
-                            Input("umap", "figure"), State("umap", "id"))
-
-    # a row of the cluster table selects that cluster's cells
-    app.clientside_callback(
-        """
-        function(rows) {
-            if (!rows || !rows.length) { return dash_clientside.no_update; }
-            return {source: 'cluster', cluster: String(rows[0].cluster)};
-        }
-        """,
-        Output("raw-selection", "data", allow_duplicate=True), Input("cluster-table", "selectedRows"),
-        prevent_initial_call=True,
-    )
-
     @app.callback(Output("roc-pr", "figure"), Output("training-curves", "figure"), Output("run-details", "children"),
                   Input("panels-run", "data"))
     def details(path):
@@ -251,54 +201,6 @@ def register(app, store, cache) -> None:
         table = cluster_table(run, threshold)
         name = f"{run.name}_clusters_at_{float(threshold or 0.5):.2f}"
         return grid_rows(table), grid_columns(table.columns), csv_params(name, "table")
-
-    # the DEG list on show, in a store that exists before the linked panels are mounted
-    app.clientside_callback("function(v) { return v; }", Output("deg-list-shown", "data"), Input("deg-list", "value"))
-
-    def selection_for(raw, run, session, deg_list, color_by, threshold, current):
-        """The selection a gesture ``raw`` makes (see ``raw-selection``), saved in the cache; PreventUpdate where
-        it selects nothing."""
-        if raw.get("source") == "cellset":
-            mask = explore_sets.mask_for_selection(store.results_dir, run, str(raw.get("name")))
-            if mask is None or not mask.any():
-                raise PreventUpdate
-            return {**sel.save(cache, session, run.path, "cellset", mask), "name": str(raw.get("name"))}
-        if raw.get("source") == "legend":
-            return legend_selection(cache, session, run, str(raw.get("category")), color_by=color_by or "",
-                                    threshold=threshold, current=current)
-        if raw.get("source") == "cluster":
-            leiden = run.obs("leiden")
-            if leiden is None:
-                raise PreventUpdate
-            cluster = str(raw.get("cluster"))
-            return {**sel.save(cache, session, run.path, "cluster", np.asarray(leiden).astype(str) == cluster),
-                    "name": f"cluster {cluster}"}
-        xy = xy_for(run, raw["source"], deg_list)
-        drawn = run.display_index if raw["source"] == "umap" else run.secondary_index
-        mask = None if xy is None else sel.mask_from_selected_data(raw, xy, drawn=drawn)
-        if mask is None:
-            raise PreventUpdate
-        return sel.save(cache, session, run.path, raw["source"], mask)
-
-    @app.callback(Output("selection", "data"), Output("selection-bits", "data"),
-                  Input("raw-selection", "data"), Input("clear-selection", "n_clicks"), Input("run-picker", "value"),
-                  State("session-id", "data"), State("deg-list-shown", "data"), State("color-by", "value"),
-                  State("threshold", "value"), State("selection", "data"), prevent_initial_call=True)
-    def update_selection(raw, _, path, session, deg_list, color_by, threshold, current):
-        """The selection (a token for the server's panels) and its cells as packed bits for the browser, which
-        highlights them in every linked scatter itself (assets/selection_highlight.js): no figure is rebuilt.
-        ``drawn_in`` names the panel where a box or lasso was drawn: Plotly highlights its points there already."""
-        if ctx.triggered_id != "raw-selection" or not raw:
-            return None, None  # the clear button, a new run, or the first load
-        run = open_run(path)
-        chosen = selection_for(raw, run, session, deg_list, color_by, threshold, current)
-        bits = sel.packed_bits(current_mask(run, session, chosen))
-        return chosen, None if bits is None else {"bits": bits, "drawn_in": chosen["source"]}
-
-    # Runs in the browser: every linked scatter's points carry their cell's row (customdata); the selection's
-    # bits dim the others there, in place.
-    app.clientside_callback(ClientsideFunction("selection", "highlight"), Output("selection-shown", "data"),
-                            Input("selection-bits", "data"), State("selection-graphs", "data"))
 
     @app.callback(Output("umap-cells", "data"), Input("run-picker", "value"),
                   prevent_initial_call=True)  # the layout holds the first run's
@@ -375,15 +277,15 @@ def register(app, store, cache) -> None:
         within = classes if mask is None else classes[mask]
         title = "Confusion matrix" + ("" if mask is None else f" (selection, {int(mask.sum())} cells)")
         report = class_report(run.labels, scores, threshold=threshold, mask=mask)
-        return fig.confusion_figure(fig.confusion_counts(within), title=title), _table(report)
+        return fig.confusion_figure(fig.confusion_counts(within), title=title), summary_table(report)
 
     @app.callback(Output("scores-scatter", "figure"), Input("panels-run", "data"), Input("threshold", "value"),
                   State("selection", "data"), State("session-id", "data"))
     def score_scatter(path, threshold, selection, session):
         run = open_run(path)
-        s, r = run.obs("sensitive_score_predicted"), run.obs("resistant_score_predicted")
-        if s is None or r is None:
+        if (scores := signature_scores(run)) is None:
             return fig.message_figure(NO_SIGNATURES)
+        s, r = scores
         mask = current_mask(run, session, selection)
         d = run.secondary_index
         return fig.score_scatter(s[d], r[d], predicted_labels(run, threshold)[d], customdata=cell_rows(d),
@@ -394,9 +296,9 @@ def register(app, store, cache) -> None:
                   Input("threshold", "value"), State("session-id", "data"))
     def score_violins(path, selection, threshold, session):
         run = open_run(path)
-        s, r = run.obs("sensitive_score_predicted"), run.obs("resistant_score_predicted")
-        if s is None or r is None:
+        if (scores := signature_scores(run)) is None:
             return fig.message_figure(NO_SIGNATURES)
+        s, r = scores
         mask = current_mask(run, session, selection)
         groups = predicted_labels(run, threshold)
         keep = np.ones(run.n, bool) if mask is None else mask
@@ -460,7 +362,7 @@ def register(app, store, cache) -> None:
             over = f"Mean ± sd over {n_seeds} seeds" if n_seeds > 1 else "One seed (no spread to show)"
             table = html.Div([html.Small(f"{over}; F1, MCC and balanced "
                                          f"accuracy at threshold {float(m.get('threshold', 0.5)):g}."),
-                              _table(pd.DataFrame.from_dict(rows, orient="index"), index_name="model")])
+                              summary_table(pd.DataFrame.from_dict(rows, orient="index"), index_name="model")])
         return figs[0], figs[1], table
 
     @app.callback(Output("attr-table", "rowData"), Output("attr-table", "columnDefs"),
@@ -475,53 +377,9 @@ def register(app, store, cache) -> None:
         df[cols[2:]] = df[cols[2:]].astype(float).map(lambda v: float(f"{v:.4g}"))
         return grid_rows(df), grid_columns(cols), csv_params(run.name, "attribution_top500")
 
-    @app.callback(Output("selection-info", "children"), Input("run-picker", "value"), Input("selection", "data"),
-                  State("session-id", "data"))
-    def selection_info(path, selection, session):
-        run = open_run(path)
-        mask = current_mask(run, session, selection)
-        if mask is None:
-            return "no selection"
-        return f"{int(mask.sum()):,} of {run.n:,} cells" + (f" ({selection['name']})" if selection.get("name") else "")
-
-    @app.callback(Output("selection-metrics", "children"), Input("panels-run", "data"), Input("selection", "data"),
-                  Input("threshold", "value"), State("session-id", "data"))
-    def selection_summary(path, selection, threshold, session):
-        run = open_run(path)
-        mask = current_mask(run, session, selection)
-        if mask is None:
-            return html.Small("Box- or lasso-select cells in any panel.")
-        if run.labels is None:
-            return html.Small("no labels: metrics need labels")
-        m = selection_metrics(run.labels, run.obs("sensitivity_score"), threshold=threshold, mask=mask)
-        return _table(pd.DataFrame({k: [round(v, 3)] for k, v in m.items()}, index=["selection"]))
-
-    @app.callback(Output("sel-deg-table", "rowData"), Output("sel-deg-table", "columnDefs"), Output("sel-deg-note", "children"),
-                  Input("panels-run", "data"), Input("selection", "data"), State("session-id", "data"))
-    def selection_degs(path, selection, session):
-        """Selection vs rest DEGs: its own callback, so the other panels do not wait for it."""
-        run = open_run(path)
-        mask = current_mask(run, session, selection)
-        if mask is None:
-            return [], [], ""
-        try:
-            df = selection_vs_rest(run.expression, mask, genes=run.genes).head(200)
-        except ValueError as exc:
-            return [], [], public_message(exc)
-        df = df.round({"t": 3, "log2fc": 3}).assign(pval_adj=lambda t: t.pval_adj.map(lambda v: float(f"{v:.3g}")))
-        cols = ["gene", "t", "log2fc", "pval_adj"]
-        return grid_rows(df[cols]), grid_columns(cols), explore_sets.fold_change_note(run)
-
+    explore_selection.register(app, store, cache, open_run, current_mask)
     explore_sets.register(app, store.results_dir, open_run, current_mask)
     explore_genesets.register(app, cache, open_run)
-
-    @app.callback(Output("raw-selection", "data", allow_duplicate=True), Input("panels-run", "data"),
-                  State("pending-set", "data"), prevent_initial_call=True)
-    def select_linked_set(path, name):
-        """A shared link's cell set is selected once the run is drawn."""
-        if not path or not name:
-            raise PreventUpdate
-        return {"source": "cellset", "name": name, "click": "link"}
 
     @app.callback(Output("download-report", "data"), Input("report-make", "n_clicks"), State("run-picker", "value"),
                   State("color-by", "value"), State("gene", "value"), State("threshold", "value"),
@@ -539,14 +397,3 @@ def register(app, store, cache) -> None:
         text = view_report(run, color_by=color_by or "sensitivity_score", gene=gene, threshold=threshold, mask=mask,
                            selection_deg=deg, user=current_user())
         return {"content": text, "filename": f"{run.name}_report.html", "type": "text/html"}
-
-    @app.callback(Output("download-deg", "data"), Input("download-deg-button", "n_clicks"),
-                  State("run-picker", "value"), State("selection", "data"), State("session-id", "data"),
-                  prevent_initial_call=True)
-    def download(_, path, selection, session):
-        run = open_run(path)
-        mask = current_mask(run, session, selection)
-        if mask is None:
-            raise PreventUpdate
-        df = selection_vs_rest(run.expression, mask, genes=run.genes)
-        return dcc.send_data_frame(df.to_csv, f"{run.name}_selection_vs_rest.csv", index=False)

@@ -7,7 +7,7 @@ from cachelib import SimpleCache
 from dash.exceptions import PreventUpdate
 
 from dashboard import selection as sel
-from dashboard.pages.explore import legend_selection
+from dashboard.pages.explore_selection import legend_selection
 from dashboard.results import RunData
 
 TIMEOUT = 30
