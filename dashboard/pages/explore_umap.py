@@ -45,14 +45,15 @@ def gene_values(run, gene: str, color_by: str) -> tuple[np.ndarray, str]:
     return run.gene(gene), f"{gene}, measured" if getattr(run, "imputed_layers", []) else gene
 
 
-def predicted_labels(run, threshold: float | None) -> np.ndarray | None:
+def predicted_labels(run, threshold: float | None, *, rows=None) -> np.ndarray | None:
     """'sensitive' where the shown score is at or above ``threshold`` (the page's one threshold; the run's own
-    when None), else 'resistant': every panel that shows a predicted label reads it from here."""
+    when None), else 'resistant', for the cells ``rows`` (all when None): every panel that shows a predicted
+    label reads it from here."""
     score = run.obs("sensitivity_score")
     if score is None:
         return None
     t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
-    return np.where(np.asarray(score) >= t, "sensitive", "resistant")
+    return np.where(np.asarray(score if rows is None else score[rows]) >= t, "sensitive", "resistant")
 
 
 def cluster_table(run, threshold: float | None) -> pd.DataFrame:
@@ -86,23 +87,26 @@ def _numeric_annotation(run, column: str) -> bool:
     return not (values.dtype.kind in "iu" and len(np.unique(values)) <= 30)
 
 
-def category_values(run, color_by: str, *, threshold: float | None = None) -> tuple[np.ndarray | None, str]:
-    """Each cell's category (as text) and the colouring's name, for a categorical colouring of the UMAP: the
-    predicted label at ``threshold`` (the run's own when None), the true label, the Leiden cluster or a
-    categorical annotation column ("obs:<column>"). ``None`` values where the run lacks them. A legend entry's
-    cells are those whose value equals its name."""
+def category_values(run, color_by: str, *, threshold: float | None = None, rows=None) -> tuple[np.ndarray | None, str]:
+    """Each cell's category (as text; the cells ``rows``, all when None) and the colouring's name, for a
+    categorical colouring of the UMAP: the predicted label at ``threshold`` (the run's own when None), the true
+    label, the Leiden cluster or a categorical annotation column ("obs:<column>"). ``None`` values where the run
+    lacks them. A legend entry's cells are those whose value equals its name."""
     if color_by == "label":
         if run.labels is None:
             return None, "true label"
-        return np.where(np.isnan(run.labels), "unknown", np.where(run.labels == 1, "sensitive", "resistant")), "true label"
+        y = run.labels if rows is None else run.labels[rows]
+        return np.where(np.isnan(y), "unknown", np.where(y == 1, "sensitive", "resistant")), "true label"
     if color_by == "predicted":
         t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
-        return predicted_labels(run, t), f"predicted label at threshold {t:.2f}"
+        return predicted_labels(run, t, rows=rows), f"predicted label at threshold {t:.2f}"
     column = color_by[len(ANNOTATION):] if color_by.startswith(ANNOTATION) else color_by
     if column not in CATEGORICAL and column not in run.obs_keys:
         return None, column
     values = run.obs(column)
-    return (None if values is None else np.asarray(values).astype(str)), column
+    if values is None:
+        return None, column
+    return np.asarray(values if rows is None else values[rows]).astype(str), column
 
 
 def cell_rows(drawn: np.ndarray) -> np.ndarray:
@@ -122,9 +126,9 @@ def cell_hover(run, rows: np.ndarray, threshold: float | None) -> np.ndarray | N
     leiden = run.obs("leiden")
     if leiden is not None:
         parts.append(np.char.add("cluster ", np.asarray(leiden)[rows].astype(str)))
-    predicted = predicted_labels(run, threshold)
+    predicted = predicted_labels(run, threshold, rows=rows)
     if predicted is not None:
-        parts.append(np.char.add("predicted ", predicted[rows].astype(str)))
+        parts.append(np.char.add("predicted ", predicted.astype(str)))
     if run.labels is not None:
         y = run.labels[rows]
         parts.append(np.char.add("true ", np.where(np.isnan(y), "unknown", np.where(y == 1, "sensitive", "resistant"))))
@@ -164,9 +168,9 @@ LEGEND = {"itemsizing": "constant", "title": {"text": "click one to select", "fo
 
 
 def umap_colouring(run, *, color_by: str, gene: str | None = None, threshold: float | None = None,
-                   custom: tuple[str, np.ndarray] | None = None) -> str | tuple[np.ndarray, str, dict]:
-    """What the main UMAP shows for ``color_by``: (values over all cells, their label, the colouring's options for
-    ``embedding_figure``), or a message saying why there is nothing to draw."""
+                   custom: tuple[str, np.ndarray] | None = None, rows=None) -> str | tuple[np.ndarray, str, dict]:
+    """What the main UMAP shows for ``color_by``: (values of the cells ``rows``, all when None; their label; the
+    colouring's options for ``embedding_figure``), or a message saying why there is nothing to draw."""
     if run.obsm("X_umap") is None:
         return "No UMAP in this file (obsm['X_umap'] missing)"
     kw = {"categorical": False, "colorscale": fig.SCORE_SCALE, "cmin": 0.0, "cmax": 1.0}
@@ -189,18 +193,20 @@ def umap_colouring(run, *, color_by: str, gene: str | None = None, threshold: fl
         label = color_by[len(ANNOTATION):]
         values, kw = run.obs(label), {"categorical": False, "colorscale": "Viridis"}
     elif color_by in CATEGORICAL or color_by.startswith(ANNOTATION):
-        values, label = category_values(run, color_by, threshold=threshold)
-        kw = {"categorical": True}
+        values, label = category_values(run, color_by, threshold=threshold, rows=rows)  # text, of ``rows`` already
+        if values is None:
+            return f"obs['{color_by}'] is missing from this file"
+        return values, label, {"categorical": True}
     else:
         values, label = run.obs("sensitivity_score"), "sensitivity score"
     if values is None:
         return f"obs['{color_by}'] is missing from this file"
-    return np.asarray(values), label, kw
+    return np.asarray(values if rows is None else np.asarray(values)[rows]), label, kw
 
 
-def cluster_names(run, values: np.ndarray) -> dict:
-    """Each Leiden cluster's name at its cells' median position (a text trace)."""
-    centres = pd.DataFrame(run.obsm("X_umap"), columns=["x", "y"]).groupby(np.asarray(values).astype(str)).median()
+def cluster_names(coords: np.ndarray, clusters: np.ndarray) -> dict:
+    """Each Leiden cluster's name at its drawn cells' median position (a text trace)."""
+    centres = pd.DataFrame(coords, columns=["x", "y"]).groupby(np.asarray(clusters).astype(str)).median()
     return {"type": "scatter", "x": centres["x"].to_numpy(), "y": centres["y"].to_numpy(),
             "text": list(centres.index), **LEIDEN_TEXT}
 
@@ -210,17 +216,17 @@ def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     """The UMAP of ``run`` (a ``RunData``) coloured by ``color_by``; ``mask`` (all cells) highlights a selection;
     predicted labels follow ``threshold``. (The page draws it in the browser from ``explore_umap_draw``; this
     figure is the report's and the tests'.)"""
-    colouring = umap_colouring(run, color_by=color_by, gene=gene, threshold=threshold, custom=custom)
+    d = run.display_index
+    colouring = umap_colouring(run, color_by=color_by, gene=gene, threshold=threshold, custom=custom, rows=d)
     if isinstance(colouring, str):
         return fig.message_figure(colouring)
-    values, label, kw = colouring
-    d = run.display_index
-    out = fig.embedding_figure(run.obsm("X_umap")[d], values[d], selected=None if mask is None else mask[d],
+    values, label, kw = colouring  # of the drawn cells
+    out = fig.embedding_figure(run.obsm("X_umap")[d], values, selected=None if mask is None else mask[d],
                                customdata=cell_rows(d),
                                color_label=label, uirevision=run.path, title=f"UMAP: {label}",
                                hover_text=cell_hover(run, d, threshold), **kw)
     if kw.get("categorical"):  # a legend entry's click selects its cells (assets/legend_select.js)
         out.update_layout(legend=LEGEND)
     if color_by == "leiden":  # each cluster's name at its centre
-        out.add_trace(cluster_names(run, values))
+        out.add_trace(cluster_names(run.obsm("X_umap")[d], values))
     return out

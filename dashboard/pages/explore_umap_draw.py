@@ -45,12 +45,11 @@ def umap_colour(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     ``text`` (hover lines, or None above ``HOVER_MAX`` cells), ``extra`` (colour bar, cluster names) and
     ``layout`` (with ``zoom`` = (x0, x1, y0, y1) applied).
     """
-    colouring = umap_colouring(run, color_by=color_by, gene=gene, threshold=threshold, custom=custom)
+    d = run.display_index
+    colouring = umap_colouring(run, color_by=color_by, gene=gene, threshold=threshold, custom=custom, rows=d)
     if isinstance(colouring, str):
         return {"figure": fig.message_figure(colouring).to_plotly_json()}
-    values, label, kw = colouring
-    d = run.display_index
-    shown = values[d]
+    shown, label, kw = colouring  # of the drawn cells
     text = cell_hover(run, d, threshold)
     lead = "%{text}<br>" if text is not None else ""
     layout = embedding_layout(title=f"UMAP: {label}", uirevision=run.path, height=420)
@@ -78,5 +77,5 @@ def umap_colour(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     if spec["range"] is not None:
         out["extra"].append(colour_bar_trace(*spec["range"], colorscale=colorscale, color_label=label))
     if color_by == "leiden":
-        out["extra"].append(cluster_names(run, values))
+        out["extra"].append(cluster_names(run.obsm("X_umap")[d], shown))
     return out
