@@ -41,9 +41,8 @@ def _card(title: str, body, *, width: int = 6) -> dbc.Col:
     return dbc.Col(dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="mb-3 h-100"), lg=width)
 
 
-def _graph(id_: str, figure=None, *, height: int | None = None) -> dcc.Loading:
-    graph = dcc.Graph(id=id_, config=GRAPH_CONFIG, **({} if figure is None else {"figure": figure}),
-                      style=None if height is None else {"height": f"{height}px"})
+def _graph(id_: str, *, height: int | None = None) -> dcc.Loading:
+    graph = dcc.Graph(id=id_, config=GRAPH_CONFIG, style=None if height is None else {"height": f"{height}px"})
     return dcc.Loading(graph, type="dot", delay_show=300)
 
 
