@@ -62,10 +62,8 @@ def register(app, store, cache, open_run, current_mask) -> None:
     # the DEG list on show, in a store that exists before the linked panels are mounted
     app.clientside_callback("function(v) { return v; }", Output("deg-list-shown", "data"), Input("deg-list", "value"))
 
-
-    # Runs in the browser: a box or lasso in any linked scatter sends only its geometry (never the list of
-    # selected points, which for 100k cells would cost the browser seconds to pass through the page's state)
-    # (one callback per panel: the linked panels mount after the first draw, each listened to once drawn)
+    # Runs in the browser: a box or lasso in any linked scatter sends only its geometry, never the list of
+    # selected points; one callback per panel, since the linked panels mount after the first draw
     for k in LINKED_SCATTERS:
         app.clientside_callback(ClientsideFunction("selection", "listen"),
                                 Output("selection-listening", "data", allow_duplicate=k != "umap"),
@@ -86,7 +84,6 @@ def register(app, store, cache, open_run, current_mask) -> None:
         Output("raw-selection", "data", allow_duplicate=True), Input("cluster-table", "selectedRows"),
         prevent_initial_call=True,
     )
-
 
     def selection_for(raw, run, session, deg_list, color_by, threshold, current):
         """The selection a gesture ``raw`` makes (see ``raw-selection``), saved in the cache; PreventUpdate where
@@ -133,7 +130,6 @@ def register(app, store, cache, open_run, current_mask) -> None:
     app.clientside_callback(ClientsideFunction("selection", "highlight"), Output("selection-shown", "data"),
                             Input("selection-bits", "data"), State("selection-graphs", "data"))
 
-
     @app.callback(Output("selection-info", "children"), Input("run-picker", "value"), Input("selection", "data"),
                   State("session-id", "data"))
     def selection_info(path, selection, session):
@@ -171,7 +167,6 @@ def register(app, store, cache, open_run, current_mask) -> None:
         cols = ["gene", "t", "log2fc", "pval_adj"]
         return grid_rows(df[cols]), grid_columns(cols), explore_sets.fold_change_note(run)
 
-
     @app.callback(Output("raw-selection", "data", allow_duplicate=True), Input("panels-run", "data"),
                   State("pending-set", "data"), prevent_initial_call=True)
     def select_linked_set(path, name):
@@ -179,7 +174,6 @@ def register(app, store, cache, open_run, current_mask) -> None:
         if not path or not name:
             raise PreventUpdate
         return {"source": "cellset", "name": name, "click": "link"}
-
 
     @app.callback(Output("download-deg", "data"), Input("download-deg-button", "n_clicks"),
                   State("run-picker", "value"), State("selection", "data"), State("session-id", "data"),
