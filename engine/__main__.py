@@ -54,6 +54,7 @@ def _run(args) -> int:
     train = TrainConfig(encoder_type=args.encoder, aligner=args.aligner, hidden=tuple(args.hidden),
                         n_latent=args.latent, dropout=args.dropout, lr=args.lr, weight_decay=args.weight_decay,
                         batch_size=args.batch_size, pretrain_epochs=args.pretrain_epochs, patience=args.patience,
+                        members=args.members,
                         transfer_epochs=args.transfer_epochs, lambda_align=args.lambda_align,
                         lambda_rec=args.lambda_rec, lambda_center=CENTER_LOSS_ON if args.center_loss else args.lambda_center,
                         device=args.device)
@@ -273,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--batch-size", type=int, default=_T.batch_size, help="bulk minibatch size (class-balanced)")
     m.add_argument("--pretrain-epochs", type=int, default=_T.pretrain_epochs, help="max bulk pre-training epochs")
     m.add_argument("--patience", type=int, default=_T.patience, help="early-stopping patience on bulk validation")
+    m.add_argument("--members", type=int, default=_T.members, help="networks per seed, cross-fitted over the bulk "
+                   "lines (each chooses its checkpoints on its own fold), logits averaged; 1 = one network per seed")
     m.add_argument("--transfer-epochs", type=int, default=_T.transfer_epochs, help="transfer epochs")
     m.add_argument("--lambda-align", type=float, default=_T.lambda_align, help="weight of the alignment loss")
     m.add_argument("--lambda-rec", type=float, default=_T.lambda_rec, help="weight of the reconstruction losses")

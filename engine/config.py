@@ -90,7 +90,9 @@ class TrainConfig:
     weight_decay: float = _opt(1e-4, low=0.0, high=1.0, help="weight decay")
     batch_size: int = _opt(128, low=4, high=65536, help="batch size")
     pretrain_epochs: int = _opt(100, low=1, high=1000, help="bulk epochs")
-    patience: int = _opt(10, low=1, high=1000, help="patience")
+    patience: int = _opt(5, low=1, high=1000, help="patience")
+    members: int = _opt(5, low=1, high=20, help="networks per seed: cross-fitted over the bulk lines (each holds "
+                                               "out its own fold to choose its checkpoints), logits averaged")
     transfer_epochs: int = _opt(30, low=0, high=1000, help="transfer epochs")
     aligner: str = _opt("mmd", choices=ALIGNERS, help="aligner")
     lambda_align: float = _opt(1.0, low=0.0, high=1e3, help="alignment weight")
@@ -119,6 +121,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         d = dict(d)
+        d.setdefault("members", 1)  # configs written before members existed trained one network per seed
         if "hidden" in d:
             d["hidden"] = tuple(int(h) for h in d["hidden"])
         return cls(**d)

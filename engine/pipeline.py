@@ -112,10 +112,13 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     with timer.stage("train"):
         for i, seed in enumerate(seeds):
             def hook(row, i=i):
-                done = (i + (0.5 if row["stage"] == "transfer" else 0.0) + 0.5 * row["epoch"] / row["epochs"]) / len(seeds)
+                k, n = row.get("member", 0), train_cfg.members
+                within = (0.5 if row["stage"] == "transfer" else 0.0) + 0.5 * row["epoch"] / row["epochs"]
+                done = (i + (k + within) / n) / len(seeds)
+                network = f" network {k + 1}/{n}" if n > 1 else ""
                 report({"stage": "train", "fraction": 0.05 + 0.75 * min(done, 1.0), "seed": row["seed"],
                         "epoch": row["epoch"], "epochs": row["epochs"], "phase": row["stage"],
-                        "message": f"seed {row['seed']} {row['stage']} epoch {row['epoch']}/{row['epochs']}",
+                        "message": f"seed {row['seed']}{network} {row['stage']} epoch {row['epoch']}/{row['epochs']}",
                         "losses": {k: round(float(v), 4) for k, v in row.items()
                                    if k in ("cls", "rec_bulk", "rec_sc", "align", "kl", "val_bce", "val_auroc")}})
             model = DrugResponseModel(bulk, cells, train_cfg).fit(seed=seed, progress=hook, cancel=cancel)
@@ -131,7 +134,8 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
         bx, by = bulk.layers["scaled"], bulk.obs["response"].to_numpy()
         C, cv_auroc = choose_c(bx, by)
         boost, boost_cv, boost_grid = choose_boosting(bx, by)
-        # each seed's baselines see the same bulk training rows as that seed's network
+        # each seed's baselines see the same bulk training rows as that seed's network (all of them when the seed's
+        # members are cross-fitted: every line trains all members but one)
         rows = [(np.delete(bx, m.result.val_index, 0), np.delete(by, m.result.val_index)) for m in models]
         lr = np.stack([logistic_regression(x, y, cells.layers["scaled"], C=C) for x, y in rows], axis=1)
         gb = np.stack([gradient_boosting(x, y, cells.layers["scaled"], settings=boost) for x, y in rows], axis=1)

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import copy
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .config import TrainConfig  # noqa: F401  (re-exported: engine.train.TrainConfig)
-from .module import ALIGNERS, GroupCenters, TransferNetwork
+from .module import ALIGNERS, GroupCenters, MemberEnsemble, TransferNetwork
 
 
 VAL_ALIGN_CELLS = 2048
@@ -34,8 +34,11 @@ class Cancelled(Exception):
     """Raised inside training when the cancel hook says stop."""
 
 
-def build_network(n_genes: int, config: TrainConfig) -> TransferNetwork:
-    """The network ``config`` describes, for ``n_genes`` input genes (training and loading both use this)."""
+def build_network(n_genes: int, config: TrainConfig) -> TransferNetwork | MemberEnsemble:
+    """The network ``config`` describes, for ``n_genes`` input genes (training and loading both use this): one
+    :class:`TransferNetwork`, or ``config.members`` of them read as a :class:`MemberEnsemble`."""
+    if config.members > 1:
+        return MemberEnsemble([build_network(n_genes, replace(config, members=1)) for _ in range(config.members)])
     return TransferNetwork(n_genes, encoder_type=config.encoder_type, hidden=tuple(config.hidden),
                            n_latent=config.n_latent, predictor_hidden=config.predictor_hidden,
                            dropout=config.dropout, noise=config.noise)
@@ -97,23 +100,76 @@ def _auroc(y, logits) -> float:
     return float(roc_auc_score(y, logits)) if len(np.unique(y)) == 2 else float("nan")
 
 
+def member_splits(bulk_y: np.ndarray, *, members: int, val_fraction: float, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(training rows, validation rows) of each member of one seed.
+
+    One member: a stratified random ``val_fraction`` of the lines held out. Several: stratified folds over the
+    lines (cross-fitting), member k validated on fold k and trained on the rest, so every line trains all members
+    but one and chooses the checkpoint of exactly one."""
+    rows = np.arange(len(bulk_y))
+    if members == 1:
+        return [tuple(train_test_split(rows, test_size=val_fraction, stratify=bulk_y, random_state=seed))]
+    smallest = int(np.bincount(bulk_y.astype(int)).min())
+    if smallest < members:
+        from .data.errors import DataError
+
+        raise DataError(f"The bulk data hold {smallest} line(s) of their smaller class; {members} members need at "
+                        f"least {members} (use fewer members)")
+    return list(StratifiedKFold(members, shuffle=True, random_state=seed).split(rows, bulk_y))
+
+
+def member_seed(seed: int, member: int) -> int:
+    """The seed of one member: the run's seed itself for member 0, a derived independent one for the others."""
+    return seed if member == 0 else int(np.random.SeedSequence([seed, member]).generate_state(1)[0] % 2**31)
+
+
 def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: TrainConfig, seed: int,
           progress: ProgressHook | None = None, cancel: CancelHook | None = None,
           bulk_groups: np.ndarray | None = None) -> TrainResult:
     """Train one seed: returns the pre-transfer (bulk only) and the transferred network.
+
+    With ``config.members`` > 1 the seed is an ensemble of that many networks, cross-fitted over the bulk lines
+    (:func:`member_splits`), each with its own initialisation; they are read together as one
+    :class:`engine.module.MemberEnsemble` (mean logit), and the bulk validation AUROC is out-of-fold over every line.
+    Members shrink the part of a seed's answer that comes from which lines it held out and where it started.
 
     With ``config.lambda_center`` > 0, ``bulk_groups`` (an integer code per bulk row, e.g. its tissue; < 0 for
     none) adds a center loss on the bulk latent codes in both stages, with learnable group centres
     (:class:`engine.module.GroupCenters`, a training aid that is not part of the saved network)."""
     if len(np.unique(bulk_y)) < 2:
         raise ValueError("Bulk labels hold a single class; both sensitive and resistant lines are needed")
+    splits = member_splits(bulk_y, members=config.members, val_fraction=config.val_fraction, seed=seed)
+    if len(splits) == 1:
+        tr, va = splits[0]
+        return _train_member(bulk_x, bulk_y, sc_x, tr, va, config=config, seed=seed, member=0, progress=progress,
+                             cancel=cancel, bulk_groups=bulk_groups)
+    parts = [_train_member(bulk_x, bulk_y, sc_x, tr, va, config=config, seed=member_seed(seed, k), member=k,
+                           progress=progress, cancel=cancel, bulk_groups=bulk_groups)
+             for k, (tr, va) in enumerate(splits)]
+    pre, post = MemberEnsemble([p.pretrained for p in parts]).eval(), MemberEnsemble([p.transferred for p in parts]).eval()
+    oof = {}
+    for stage, key in (("pretrained", "pretransfer"), ("transferred", "transfer")):
+        logit = np.empty(len(bulk_y), dtype=np.float32)
+        for p, (_, va) in zip(parts, splits):
+            net = getattr(p, stage)
+            with torch.no_grad():
+                dev = next(net.parameters()).device
+                logit[va] = net.predictor(net.encode(torch.as_tensor(bulk_x[va], dtype=torch.float32, device=dev))[0]).cpu().numpy()
+        oof[key] = _auroc(bulk_y, logit)
+    history = [{**row, "seed": seed} for p in parts for row in p.history]
+    return TrainResult(pre, post, history, np.zeros(0, dtype=np.int64), oof)
+
+
+def _train_member(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, tr: np.ndarray, va: np.ndarray, *,
+                  config: TrainConfig, seed: int, member: int, progress: ProgressHook | None,
+                  cancel: CancelHook | None, bulk_groups: np.ndarray | None) -> TrainResult:
+    """One network trained on bulk rows ``tr``, its checkpoints chosen on rows ``va``."""
     set_seed(seed)
     device = resolve_device(config.device)
     rng = np.random.default_rng(seed)
-    tr, va = train_test_split(np.arange(len(bulk_y)), test_size=config.val_fraction, stratify=bulk_y, random_state=seed)
     t = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)
     Xb, yb, Xs = t(bulk_x), t(bulk_y), t(sc_x)
-    net = build_network(bulk_x.shape[1], config).to(device)
+    net = build_network(bulk_x.shape[1], replace(config, members=1)).to(device)
     centres, gb = None, None
     if config.lambda_center > 0:
         if bulk_groups is None or not np.any(np.asarray(bulk_groups) >= 0):
@@ -181,7 +237,7 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
                     sums[k] = sums.get(k, 0.0) + float(torch.as_tensor(v).detach()) / batches.steps_per_epoch
             val = val_losses(net, with_align=with_sc)
             score = val["val_bce"] + (config.lambda_align * val.get("val_align", 0.0) if with_sc else 0.0)
-            row = {"seed": seed, "stage": stage, "epoch": epoch, "epochs": epochs, **sums, **val, "criterion": score}
+            row = {"seed": seed, "member": member, "stage": stage, "epoch": epoch, "epochs": epochs, **sums, **val, "criterion": score}
             history.append(row)
             report(row)
             if averaged is not None and epoch >= average_from:
@@ -199,7 +255,7 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
 
     pre = run_stage("pretrain", config.pretrain_epochs, with_sc=False, patience=config.patience)
     pre_auc = val_losses(pre)["val_auroc"]
-    post = run_stage("transfer", config.transfer_epochs, with_sc=True, patience=None,
+    post = run_stage("transfer", config.transfer_epochs, with_sc=True, patience=config.patience,
                      average_from=max(1, config.transfer_epochs // 2) if config.average_transfer else None)
     post_auc = val_losses(post)["val_auroc"]
     return TrainResult(pre, post, history, va, {"pretransfer": pre_auc, "transfer": post_auc})

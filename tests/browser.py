@@ -139,8 +139,10 @@ class Browser:
         self.wait_for_element("#react-entry-point", timeout=30)
 
     # finding
-    def find_element(self, css: str):
-        return self.driver.find_element(By.CSS_SELECTOR, css)
+    def find_element(self, css: str, *, timeout: float = 30):
+        """The first element matching ``css``, waited for (a page's links and controls appear only once React has
+        rendered it, which on busy cores comes well after ``#react-entry-point``)."""
+        return self.wait_for_element(css, timeout=timeout)
 
     def find_elements(self, css: str):
         return self.driver.find_elements(By.CSS_SELECTOR, css)

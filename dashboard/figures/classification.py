@@ -101,17 +101,25 @@ def roc_pr_figure(labels, scores: dict, *, title: str = "ROC and precision-recal
 
 
 def training_curves(history, *, value: str = "val_auroc", title: str = "", **layout) -> go.Figure:
-    """One line per seed and stage of a training-history table (``seed``, ``stage``, ``epoch``, ``value``)."""
+    """One line per seed, member and stage of a training-history table (``seed``, ``stage``, ``epoch``, ``value``;
+    ``member`` when each seed is an ensemble): a seed's members share its colour and one legend entry per stage."""
     import pandas as pd
+    import plotly.express as px
 
     h = pd.DataFrame(history)
     missing = {"seed", "stage", "epoch", value} - set(h.columns)
     if missing:
         raise ValueError(f"history lacks {sorted(missing)}")
+    if "member" not in h:
+        h["member"] = 0
+    palette = px.colors.qualitative.Plotly
+    seeds = sorted(h["seed"].unique())
     fig = go.Figure()
-    for (seed, stage), rows in h.groupby(["seed", "stage"], sort=True):
+    for (seed, stage, member), rows in h.groupby(["seed", "stage", "member"], sort=True):
         fig.add_trace(go.Scatter(x=rows["epoch"], y=rows[value], mode="lines", name=f"seed {seed} · {stage}",
-                                 line={"dash": "dot" if stage == "transfer" else "solid"}))
+                                 legendgroup=f"{seed} {stage}", showlegend=bool(member == h["member"].min()),
+                                 line={"dash": "dot" if stage == "transfer" else "solid",
+                                       "color": palette[seeds.index(seed) % len(palette)]}))
     fig.update_layout(title={"text": title or f"{value.replace('_', ' ')} on the bulk validation lines", "x": 0.01,
                              "font": {"size": 14}}, height=300, template="plotly_white", xaxis_title="epoch",
                       yaxis_title=value.replace("_", " "), margin={"l": 50, "r": 10, "t": 40, "b": 40}, **layout)

@@ -1,6 +1,6 @@
 """Plain torch.nn building blocks (scvi-tools ``module`` style)."""
 
 from .losses import ALIGNERS, GroupCenters, center_loss, coral, mmd
-from .networks import ENCODER_TYPES, Decoder, Encoder, Predictor, TransferNetwork
+from .networks import ENCODER_TYPES, Decoder, Encoder, MemberEnsemble, Predictor, TransferNetwork
 
-__all__ = ["ALIGNERS", "GroupCenters", "center_loss", "ENCODER_TYPES", "Decoder", "Encoder", "Predictor", "TransferNetwork", "coral", "mmd"]
+__all__ = ["ALIGNERS", "GroupCenters", "center_loss", "ENCODER_TYPES", "Decoder", "Encoder", "MemberEnsemble", "Predictor", "TransferNetwork", "coral", "mmd"]

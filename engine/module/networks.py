@@ -84,3 +84,54 @@ class TransferNetwork(nn.Module):
     def forward(self, x: torch.Tensor, domain: str) -> dict[str, torch.Tensor]:
         z, kl = self.encode(x, sample=self.training)
         return {"z": z, "kl": kl, "logit": self.predictor(z), "recon": self.decoders[domain](z)}
+
+
+class _MeanLogit(nn.Module):
+    """The members' predictor heads, each on its own slice of the joined latent code; their logits averaged."""
+
+    def __init__(self, heads: list[Predictor], n_latent: int):
+        super().__init__()
+        self.heads, self.n_latent = nn.ModuleList(heads), n_latent
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        parts = z.split(self.n_latent, dim=-1)
+        return torch.stack([h(p) for h, p in zip(self.heads, parts)]).mean(0)
+
+
+class _MeanDecoder(nn.Module):
+    """The members' decoders of one domain, each on its own slice of the joined latent code; outputs averaged."""
+
+    def __init__(self, decoders: list[Decoder], n_latent: int):
+        super().__init__()
+        self.decoders, self.n_latent = nn.ModuleList(decoders), n_latent
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        parts = z.split(self.n_latent, dim=-1)
+        return torch.stack([d(p) for d, p in zip(self.decoders, parts)]).mean(0)
+
+
+class MemberEnsemble(nn.Module):
+    """Several :class:`TransferNetwork` members read as one network with the same interface.
+
+    The latent code is the members' codes side by side (``n_latent`` x members columns: a kNN graph on it sums the
+    members' distances), the logit is the mean of the members' logits, a reconstruction the mean of theirs. Each
+    member is trained on its own (see :func:`engine.train.train`); this module only reads them together.
+    """
+
+    def __init__(self, members: list[TransferNetwork]):
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = nn.ModuleList(members)
+        n_latent = members[0].encoder.mean.out_features
+        self.predictor = _MeanLogit([m.predictor for m in members], n_latent)
+        self.decoders = nn.ModuleDict({d: _MeanDecoder([m.decoders[d] for m in members], n_latent)
+                                       for d in ("bulk", "sc")})
+
+    def encode(self, x: torch.Tensor, *, sample: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        codes = [m.encode(x, sample=sample) for m in self.members]
+        return torch.cat([z for z, _ in codes], dim=-1), torch.stack([kl for _, kl in codes]).mean()
+
+    def forward(self, x: torch.Tensor, domain: str) -> dict[str, torch.Tensor]:
+        z, kl = self.encode(x, sample=self.training)
+        return {"z": z, "kl": kl, "logit": self.predictor(z), "recon": self.decoders[domain](z)}

@@ -45,7 +45,7 @@ def choose_by_bulk_cv(bulk_x: np.ndarray, bulk_y: np.ndarray, config: TrainConfi
     folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(bulk_x, bulk_y))
     rows = []
     for point in grid:
-        cfg = replace(config, **point, transfer_epochs=0)
+        cfg = replace(config, **point, transfer_epochs=0, members=1)  # one network per fold: the grid's width and dropout
         scores = []
         for train_idx, test_idx in folds:
             x, y = bulk_x[train_idx], bulk_y[train_idx]

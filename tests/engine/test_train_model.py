@@ -9,7 +9,7 @@ from engine.data import DataError
 from engine.model import DrugResponseModel
 from engine.train import Cancelled, TrainConfig, resolve_device, train
 
-SMALL = TrainConfig(pretrain_epochs=8, patience=3, transfer_epochs=3, hidden=(64,), n_latent=16)
+SMALL = TrainConfig(pretrain_epochs=8, patience=3, transfer_epochs=3, hidden=(64,), n_latent=16, members=2)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,52 @@ def test_training_reports_progress_and_uses_bulk_validation_only(small):
     assert {"align", "rec_sc"} <= set(next(r for r in seen if r["stage"] == "transfer"))
     p = m.predict()
     assert p.shape == (cells.n_obs,) and ((p >= 0) & (p <= 1)).all()
-    assert m.get_latent().shape == (cells.n_obs, 16)
+    assert m.get_latent().shape == (cells.n_obs, 16 * 2)  # the two members' codes side by side
+    assert {r["member"] for r in seen} == {0, 1}
+    # cross-fitted: every bulk line trains one member and validates the other; the bulk AUROC is out-of-fold
+    assert len(m.result.val_index) == 0
+    assert 0.5 < m.result.bulk_val_auroc["pretransfer"] <= 1 and 0.5 < m.result.bulk_val_auroc["transfer"] <= 1
+
+
+def test_member_splits_cross_fit_every_line_once():
+    from engine.train import member_splits
+
+    y = np.array([0] * 30 + [1] * 12)
+    splits = member_splits(y, members=4, val_fraction=0.2, seed=7)
+    val = np.concatenate([va for _, va in splits])
+    assert len(splits) == 4 and sorted(val) == list(range(len(y)))  # each line validates exactly one member
+    for tr, va in splits:
+        assert not set(tr) & set(va) and len(tr) + len(va) == len(y)
+        assert 2 <= y[va].sum() <= 4  # stratified
+    one = member_splits(y, members=1, val_fraction=0.2, seed=7)
+    assert len(one) == 1 and len(one[0][1]) == int(np.ceil(0.2 * len(y)))  # scikit-learn rounds the test share up
+    with pytest.raises(DataError, match="smaller class"):
+        member_splits(np.array([0] * 30 + [1] * 3), members=5, val_fraction=0.2, seed=0)
+
+
+def test_member_ensemble_reads_as_one_network_with_the_mean_logit():
+    import torch
+
+    from engine.module import MemberEnsemble
+    from engine.train import build_network
+
+    cfg = TrainConfig(hidden=(8,), n_latent=4, predictor_hidden=4, members=3)
+    net = build_network(10, cfg).eval()
+    assert isinstance(net, MemberEnsemble) and len(net.members) == 3
+    x = torch.randn(6, 10)
+    z, _ = net.encode(x)
+    assert z.shape == (6, 12)
+    logits = torch.stack([m.predictor(m.encode(x)[0]) for m in net.members])
+    torch.testing.assert_close(net.predictor(z), logits.mean(0))
+    recon = torch.stack([m.decoders["sc"](m.encode(x)[0]) for m in net.members])
+    torch.testing.assert_close(net(x, "sc")["recon"], recon.mean(0))
+    assert not isinstance(build_network(10, TrainConfig(hidden=(8,), n_latent=4, members=1)), MemberEnsemble)
+
+
+def test_a_config_saved_before_members_existed_loads_as_one_network():
+    d = TrainConfig(members=5).to_dict()
+    del d["members"]
+    assert TrainConfig.from_dict(d).members == 1
 
 
 def test_same_seed_same_result(small):
