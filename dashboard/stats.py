@@ -5,22 +5,38 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.metrics import precision_recall_fscore_support
 
 from engine.tools.metrics import binary_metrics
 
 
-def class_report(labels, scores, *, threshold: float, mask=None) -> pd.DataFrame:
-    """Precision, recall, F1 and support for the sensitive and the resistant class at ``threshold``."""
+def confusion_from_scores(labels, scores, *, threshold: float, mask=None) -> np.ndarray:
+    """[[TN, FP], [FN, TP]] with *sensitive* (1) as positive, over the cells labelled 0 or 1 (and in ``mask`` when
+    given): the counts of ``figures.confusion_counts(figures.outcome_classes(...))`` without a string per cell,
+    which at a million cells was most of the confusion panel's time."""
     y = np.asarray(labels, dtype=float)
     s = np.asarray(scores, dtype=float)
-    keep = np.isfinite(y) if mask is None else np.isfinite(y) & mask
-    y, pred = y[keep].astype(int), (s[keep] >= threshold).astype(int)
-    if len(y) == 0:
+    if y.shape != s.shape:
+        raise ValueError(f"labels ({y.shape}) and scores ({s.shape}) differ in shape")
+    keep = (y == 0) | (y == 1)
+    if mask is not None:
+        keep &= np.asarray(mask, dtype=bool)
+    code = 2 * (y[keep] == 1).astype(np.intp) + (s[keep] >= threshold)
+    return np.bincount(code, minlength=4).reshape(2, 2)
+
+
+def counts_report(counts) -> pd.DataFrame:
+    """Precision, recall, F1 and support for the sensitive and the resistant class from confusion counts
+    [[TN, FP], [FN, TP]] (0 where a ratio has nothing to divide by, as scikit-learn's ``zero_division=0``)."""
+    (tn, fp), (fn, tp) = np.asarray(counts)
+    if tn + fp + fn + tp == 0:
         return pd.DataFrame({"precision": np.nan, "recall": np.nan, "f1": np.nan, "cells": 0},
                             index=["sensitive", "resistant"])
-    p, r, f, n = precision_recall_fscore_support(y, pred, labels=[1, 0], zero_division=0)
-    return pd.DataFrame({"precision": p, "recall": r, "f1": f, "cells": n}, index=["sensitive", "resistant"]).round(3)
+    ratio = lambda a, b: a / b if b else 0.0
+    rows = []
+    for hit, false_pos, miss in ((tp, fp, fn), (tn, fn, fp)):  # sensitive, then resistant as the positive class
+        p, r = ratio(hit, hit + false_pos), ratio(hit, hit + miss)
+        rows.append({"precision": p, "recall": r, "f1": ratio(2 * p * r, p + r), "cells": int(hit + miss)})
+    return pd.DataFrame(rows, index=["sensitive", "resistant"]).round(3)
 
 
 def selection_metrics(labels, scores, *, threshold: float, mask: np.ndarray) -> dict:

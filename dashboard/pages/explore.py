@@ -21,7 +21,7 @@ from engine.results import MODELS
 from .. import export, figures as fig
 from ..auth import current_user
 from .. import selection as sel
-from ..stats import class_report, selection_vs_rest
+from ..stats import confusion_from_scores, counts_report, selection_vs_rest
 from ..tables import csv_params, grid_columns, grid_rows
 from ..view_state import encode_view, zoom_from_relayout
 from .explore_layout import index_alerts, layout, linked_panels, run_options  # noqa: F401  (the layout lives beside its callbacks)
@@ -258,10 +258,10 @@ def register(app, store, cache) -> None:
         run = open_run(path)
         if run.labels is None:
             return fig.message_figure("No single-cell labels: mispredictions need labels")
-        classes = fig.outcome_classes(run.labels, run.obs("sensitivity_score"), threshold=threshold)
-        mask = current_mask(run, session, selection)
         d = run.secondary_index
-        return fig.embedding_figure(run.obsm("X_umap")[d], classes[d], categorical=True, customdata=cell_rows(d),
+        classes = fig.outcome_classes(run.labels[d], run.obs("sensitivity_score")[d], threshold=threshold)  # drawn cells
+        mask = current_mask(run, session, selection)
+        return fig.embedding_figure(run.obsm("X_umap")[d], classes, categorical=True, customdata=cell_rows(d),
                                     selected=None if mask is None else mask[d], color_label="outcome",
                                     uirevision=path, title=f"TP / TN / FP / FN at threshold {threshold:.2f}")
 
@@ -272,12 +272,10 @@ def register(app, store, cache) -> None:
         if run.labels is None:
             return fig.message_figure("—", height=260), html.Small("no labels")
         scores = run.obs("sensitivity_score")
-        classes = fig.outcome_classes(run.labels, scores, threshold=threshold)
         mask = current_mask(run, session, selection)
-        within = classes if mask is None else classes[mask]
         title = "Confusion matrix" + ("" if mask is None else f" (selection, {int(mask.sum())} cells)")
-        report = class_report(run.labels, scores, threshold=threshold, mask=mask)
-        return fig.confusion_figure(fig.confusion_counts(within), title=title), summary_table(report)
+        counts = confusion_from_scores(run.labels, scores, threshold=threshold, mask=mask)
+        return fig.confusion_figure(counts, title=title), summary_table(counts_report(counts))
 
     @app.callback(Output("scores-scatter", "figure"), Input("panels-run", "data"), Input("threshold", "value"),
                   State("selection", "data"), State("session-id", "data"))

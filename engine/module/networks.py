@@ -86,28 +86,16 @@ class TransferNetwork(nn.Module):
         return {"z": z, "kl": kl, "logit": self.predictor(z), "recon": self.decoders[domain](z)}
 
 
-class _MeanLogit(nn.Module):
-    """The members' predictor heads, each on its own slice of the joined latent code; their logits averaged."""
+class _MeanOverMembers(nn.Module):
+    """One part of each member (its predictor head, or its decoder of one domain), each applied to its own member's
+    slice of the joined latent code; their outputs averaged."""
 
-    def __init__(self, heads: list[Predictor], n_latent: int):
+    def __init__(self, parts: list[nn.Module], n_latent: int):
         super().__init__()
-        self.heads, self.n_latent = nn.ModuleList(heads), n_latent
+        self.parts, self.n_latent = nn.ModuleList(parts), n_latent
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        parts = z.split(self.n_latent, dim=-1)
-        return torch.stack([h(p) for h, p in zip(self.heads, parts)]).mean(0)
-
-
-class _MeanDecoder(nn.Module):
-    """The members' decoders of one domain, each on its own slice of the joined latent code; outputs averaged."""
-
-    def __init__(self, decoders: list[Decoder], n_latent: int):
-        super().__init__()
-        self.decoders, self.n_latent = nn.ModuleList(decoders), n_latent
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        parts = z.split(self.n_latent, dim=-1)
-        return torch.stack([d(p) for d, p in zip(self.decoders, parts)]).mean(0)
+        return torch.stack([part(code) for part, code in zip(self.parts, z.split(self.n_latent, dim=-1))]).mean(0)
 
 
 class MemberEnsemble(nn.Module):
@@ -124,8 +112,8 @@ class MemberEnsemble(nn.Module):
             raise ValueError("an ensemble needs at least one member")
         self.members = nn.ModuleList(members)
         n_latent = members[0].encoder.mean.out_features
-        self.predictor = _MeanLogit([m.predictor for m in members], n_latent)
-        self.decoders = nn.ModuleDict({d: _MeanDecoder([m.decoders[d] for m in members], n_latent)
+        self.predictor = _MeanOverMembers([m.predictor for m in members], n_latent)
+        self.decoders = nn.ModuleDict({d: _MeanOverMembers([m.decoders[d] for m in members], n_latent)
                                        for d in ("bulk", "sc")})
 
     def encode(self, x: torch.Tensor, *, sample: bool = False) -> tuple[torch.Tensor, torch.Tensor]:

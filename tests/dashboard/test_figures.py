@@ -171,3 +171,31 @@ def test_gene_set_colourings_belong_to_the_run_they_were_scored_on():
     scored = {"run": "/r/a.h5ad", "names": ["up", "down"]}
     assert [o["value"] for o in colour_entries(scored, "/r/a.h5ad")] == ["geneset:up", "geneset:down"]
     assert colour_entries(scored, "/r/b.h5ad") == [] and colour_entries(None, "/r/a.h5ad") == []
+
+
+def test_confusion_and_class_report_from_scores_match_the_per_cell_path_and_scikit_learn():
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from dashboard.stats import confusion_from_scores, counts_report
+
+    def class_report(y, s, *, threshold, mask=None):
+        return counts_report(confusion_from_scores(y, s, threshold=threshold, mask=mask))
+
+    rng = np.random.default_rng(3)
+    y = rng.choice([0.0, 1.0, np.nan], 5_000, p=[0.5, 0.4, 0.1])
+    s = np.clip(0.4 * np.nan_to_num(y) + 0.6 * rng.random(5_000), 0, 1)
+    mask = rng.random(5_000) < 0.3
+    for m in (None, mask):
+        counts = confusion_from_scores(y, s, threshold=0.45, mask=m)
+        classes = fig.outcome_classes(y, s, threshold=0.45)
+        np.testing.assert_array_equal(counts, fig.confusion_counts(classes if m is None else classes[m]))
+        keep = np.isfinite(y) & (True if m is None else m)
+        p, r, f, n = precision_recall_fscore_support(y[keep].astype(int), (s[keep] >= 0.45).astype(int),
+                                                     labels=[1, 0], zero_division=0)
+        report = class_report(y, s, threshold=0.45, mask=m)
+        np.testing.assert_allclose(report[["precision", "recall", "f1"]].to_numpy(), np.c_[p, r, f].round(3))
+        np.testing.assert_array_equal(report["cells"], n)
+    # nothing predicted sensitive: precision has nothing to divide by and reads 0, as zero_division=0
+    report = class_report([0, 1, 1], [0.1, 0.2, 0.3], threshold=0.9)
+    assert report.loc["sensitive", "precision"] == 0 and report.loc["resistant", "recall"] == 1
+    assert class_report([np.nan], [0.5], threshold=0.5)["cells"].sum() == 0
