@@ -144,26 +144,27 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
         return _train_member(bulk_x, bulk_y, sc_x, tr, va, config=config, seed=seed, member=0, progress=progress,
                              cancel=cancel, bulk_groups=bulk_groups)
     parts = [_train_member(bulk_x, bulk_y, sc_x, tr, va, config=config, seed=member_seed(seed, k), member=k,
-                           progress=progress, cancel=cancel, bulk_groups=bulk_groups)
+                           progress=progress, cancel=cancel, bulk_groups=bulk_groups, run_seed=seed)
              for k, (tr, va) in enumerate(splits)]
     pre, post = MemberEnsemble([p.pretrained for p in parts]).eval(), MemberEnsemble([p.transferred for p in parts]).eval()
     oof = {}
     for stage, key in (("pretrained", "pretransfer"), ("transferred", "transfer")):
         logit = np.empty(len(bulk_y), dtype=np.float32)
-        for p, (_, va) in zip(parts, splits):
+        for p, (_, va) in zip(parts, splits):  # each line scored by the one member that did not train on it
             net = getattr(p, stage)
+            x = torch.as_tensor(bulk_x[va], dtype=torch.float32, device=next(net.parameters()).device)
             with torch.no_grad():
-                dev = next(net.parameters()).device
-                logit[va] = net.predictor(net.encode(torch.as_tensor(bulk_x[va], dtype=torch.float32, device=dev))[0]).cpu().numpy()
+                logit[va] = net.predictor(net.encode(x)[0]).cpu().numpy()
         oof[key] = _auroc(bulk_y, logit)
-    history = [{**row, "seed": seed} for p in parts for row in p.history]
+    history = [row for p in parts for row in p.history]
     return TrainResult(pre, post, history, np.zeros(0, dtype=np.int64), oof)
 
 
 def _train_member(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, tr: np.ndarray, va: np.ndarray, *,
                   config: TrainConfig, seed: int, member: int, progress: ProgressHook | None,
-                  cancel: CancelHook | None, bulk_groups: np.ndarray | None) -> TrainResult:
-    """One network trained on bulk rows ``tr``, its checkpoints chosen on rows ``va``."""
+                  cancel: CancelHook | None, bulk_groups: np.ndarray | None, run_seed: int | None = None) -> TrainResult:
+    """One network trained on bulk rows ``tr``, its checkpoints chosen on rows ``va``, from ``seed``; its history
+    rows and progress reports name ``run_seed`` (the seed the member belongs to; ``seed`` itself by default)."""
     set_seed(seed)
     device = resolve_device(config.device)
     rng = np.random.default_rng(seed)
@@ -237,7 +238,7 @@ def _train_member(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, tr: 
                     sums[k] = sums.get(k, 0.0) + float(torch.as_tensor(v).detach()) / batches.steps_per_epoch
             val = val_losses(net, with_align=with_sc)
             score = val["val_bce"] + (config.lambda_align * val.get("val_align", 0.0) if with_sc else 0.0)
-            row = {"seed": seed, "member": member, "stage": stage, "epoch": epoch, "epochs": epochs, **sums, **val, "criterion": score}
+            row = {"seed": seed if run_seed is None else run_seed, "member": member, "stage": stage, "epoch": epoch, "epochs": epochs, **sums, **val, "criterion": score}
             history.append(row)
             report(row)
             if averaged is not None and epoch >= average_from:

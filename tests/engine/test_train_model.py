@@ -38,6 +38,7 @@ def test_training_reports_progress_and_uses_bulk_validation_only(small):
     assert p.shape == (cells.n_obs,) and ((p >= 0) & (p <= 1)).all()
     assert m.get_latent().shape == (cells.n_obs, 16 * 2)  # the two members' codes side by side
     assert {r["member"] for r in seen} == {0, 1}
+    assert {r["seed"] for r in seen} == {0}  # every member's reports name the seed it belongs to
     # cross-fitted: every bulk line trains one member and validates the other; the bulk AUROC is out-of-fold
     assert len(m.result.val_index) == 0
     assert 0.5 < m.result.bulk_val_auroc["pretransfer"] <= 1 and 0.5 < m.result.bulk_val_auroc["transfer"] <= 1
