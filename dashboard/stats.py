@@ -11,8 +11,8 @@ from engine.tools.metrics import binary_metrics
 
 def confusion_from_scores(labels, scores, *, threshold: float, mask=None) -> np.ndarray:
     """[[TN, FP], [FN, TP]] with *sensitive* (1) as positive, over the cells labelled 0 or 1 (and in ``mask`` when
-    given): the counts of ``figures.confusion_counts(figures.outcome_classes(...))`` without a string per cell,
-    which at a million cells was most of the confusion panel's time."""
+    given): the counts of ``figures.outcome_classes`` without a string per cell, which at a million cells was most
+    of the confusion panel's time."""
     y = np.asarray(labels, dtype=float)
     s = np.asarray(scores, dtype=float)
     if y.shape != s.shape:

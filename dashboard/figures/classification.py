@@ -23,13 +23,6 @@ def outcome_classes(labels, scores, *, threshold: float) -> np.ndarray:
     return out
 
 
-def confusion_counts(classes) -> np.ndarray:
-    """[[TN, FP], [FN, TP]] (rows = true resistant/sensitive, columns = predicted resistant/sensitive)."""
-    c = np.asarray(classes)
-    n = {k: int((c == k).sum()) for k in OUTCOMES}
-    return np.array([[n["TN"], n["FP"]], [n["FN"], n["TP"]]])
-
-
 def confusion_figure(counts, *, title: str = "Confusion matrix") -> go.Figure:
     m = np.asarray(counts)
     if m.shape != (2, 2) or (m < 0).any():

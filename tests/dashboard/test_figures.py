@@ -60,11 +60,13 @@ def test_embedding_rejects_bad_input(bad):
 
 
 def test_outcome_classes_and_confusion_counts():
+    from dashboard.stats import confusion_from_scores
+
     labels = np.array([1, 1, 0, 0, np.nan])
     scores = np.array([0.9, 0.2, 0.7, 0.1, 0.5])
     classes = fig.outcome_classes(labels, scores, threshold=0.5)
     assert list(classes) == ["TP", "FN", "FP", "TN", "unknown"]
-    np.testing.assert_array_equal(fig.confusion_counts(classes), [[1, 1], [1, 1]])
+    np.testing.assert_array_equal(confusion_from_scores(labels, scores, threshold=0.5), [[1, 1], [1, 1]])
     assert list(fig.outcome_classes(labels, scores, threshold=0.95)) == ["FN", "FN", "TN", "TN", "unknown"]
 
 
@@ -188,7 +190,9 @@ def test_confusion_and_class_report_from_scores_match_the_per_cell_path_and_scik
     for m in (None, mask):
         counts = confusion_from_scores(y, s, threshold=0.45, mask=m)
         classes = fig.outcome_classes(y, s, threshold=0.45)
-        np.testing.assert_array_equal(counts, fig.confusion_counts(classes if m is None else classes[m]))
+        within = classes if m is None else classes[m]
+        np.testing.assert_array_equal(counts, [[(within == "TN").sum(), (within == "FP").sum()],
+                                               [(within == "FN").sum(), (within == "TP").sum()]])
         keep = np.isfinite(y) & (True if m is None else m)
         p, r, f, n = precision_recall_fscore_support(y[keep].astype(int), (s[keep] >= 0.45).astype(int),
                                                      labels=[1, 0], zero_division=0)
