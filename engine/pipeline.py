@@ -135,10 +135,16 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
         C, cv_auroc = choose_c(bx, by)
         boost, boost_cv, boost_grid = choose_boosting(bx, by)
         # each seed's baselines see the same bulk training rows as that seed's network (all of them when the seed's
-        # members are cross-fitted: every line trains all members but one)
-        rows = [(np.delete(bx, m.result.val_index, 0), np.delete(by, m.result.val_index)) for m in models]
-        lr = np.stack([logistic_regression(x, y, cells.layers["scaled"], C=C) for x, y in rows], axis=1)
-        gb = np.stack([gradient_boosting(x, y, cells.layers["scaled"], settings=boost) for x, y in rows], axis=1)
+        # members are cross-fitted: every line trains all members but one); both fits are deterministic, so seeds
+        # that share their rows share one fit
+        fits: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        for m in models:
+            held = m.result.val_index
+            if held.tobytes() not in fits:
+                x, y = np.delete(bx, held, 0), np.delete(by, held)
+                fits[held.tobytes()] = (logistic_regression(x, y, cells.layers["scaled"], C=C),
+                                        gradient_boosting(x, y, cells.layers["scaled"], settings=boost))
+        lr, gb = (np.stack([fits[m.result.val_index.tobytes()][k] for m in models], axis=1) for k in (0, 1))
     result.obs["sensitivity_score"] = post.mean(1)
     result.obs["sensitivity_score_pretransfer"] = pre.mean(1)
     result.obs["logreg_score"] = lr.mean(1)

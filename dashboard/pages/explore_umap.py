@@ -129,9 +129,9 @@ def cell_hover(run, rows: np.ndarray, threshold: float | None) -> np.ndarray | N
     predicted = predicted_labels(run, threshold, rows=rows)
     if predicted is not None:
         parts.append(np.char.add("predicted ", predicted.astype(str)))
-    if run.labels is not None:
-        y = run.labels[rows]
-        parts.append(np.char.add("true ", np.where(np.isnan(y), "unknown", np.where(y == 1, "sensitive", "resistant"))))
+    truth, _ = category_values(run, "label", rows=rows)
+    if truth is not None:
+        parts.append(np.char.add("true ", truth))
     score = run.obs("sensitivity_score")
     if score is not None:
         parts.append(np.char.add("score ", np.char.mod("%.3f", np.asarray(score, float)[rows])))
