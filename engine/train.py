@@ -114,7 +114,7 @@ def member_splits(bulk_y: np.ndarray, *, members: int, val_fraction: float, seed
         from .data.errors import DataError
 
         raise DataError(f"The bulk data hold {smallest} line(s) of their smaller class; {members} members need at "
-                        f"least {members} (use fewer members)")
+                        f"least {members} (use fewer networks per seed)")
     return list(StratifiedKFold(members, shuffle=True, random_state=seed).split(rows, bulk_y))
 
 

@@ -146,18 +146,18 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                   State("train-sc", "value"), State("train-upload-token", "data"), State("train-label-column", "value"),
                   State("train-encoder", "value"), State("train-aligner", "value"), State("train-device", "value"),
                   State("train-pretrain-epochs", "value"), State("train-transfer-epochs", "value"),
-                  State("train-seeds", "value"), State("train-name", "value"), State("train-analyse", "value"),
+                  State("train-seeds", "value"), State("train-members", "value"), State("train-name", "value"), State("train-analyse", "value"),
                   State("train-qc", "value"), State("train-visibility", "value"), State("train-impute", "value"),
                   State("train-bulk", "value"), State("train-center-loss", "value"), prevent_initial_call=True)
     def launch(_, response, screen, drug, sc, token, label_column, encoder, aligner, device, pre_epochs, tr_epochs,
-               seeds, name, analyse, qc_name, visibility, impute, bulk, center_loss):
+               seeds, members, name, analyse, qc_name, visibility, impute, bulk, center_loss):
         user = current_user()
         try:
             if not drug:
                 raise DataError("Choose a drug")
             match_drug(drug, drug_names(response, screen), where="the GDSC response table")
-            if None in (pre_epochs, tr_epochs, seeds):
-                raise DataError("Epochs and seeds must be whole numbers in their ranges")
+            if None in (pre_epochs, tr_epochs, seeds, members):
+                raise DataError("Epochs, seeds and networks per seed must be whole numbers in their ranges")
             sc_source, labels = sc, "response"
             if sc != UPLOAD and not catalog.is_single_cell_id(sc):
                 raise DataError("Choose a single-cell dataset from the list, or upload your own")
@@ -177,7 +177,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
             if (bulk or "gdsc") not in BULK_SOURCES:
                 raise DataError("Choose a bulk training set from the list")
             train = TrainConfig(encoder_type=encoder, aligner=aligner, device=device, pretrain_epochs=pre_epochs,
-                                transfer_epochs=tr_epochs, lambda_center=CENTER_LOSS_ON if center_loss else 0.0)
+                                transfer_epochs=tr_epochs, members=members, lambda_center=CENTER_LOSS_ON if center_loss else 0.0)
             cfg_run = RunConfig(drug=drug, sc=sc_source, bulk=bulk or "gdsc", response=response, screen=screen,
                                 label_column=labels,
                                 seeds=seeds, out=results_dir, qc=qc_path, owner=user, impute=impute or "none",

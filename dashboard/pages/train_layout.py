@@ -85,6 +85,8 @@ def layout(*, max_upload_mb: float) -> html.Div:
                  _field("Transfer epochs", _whole_number("train-transfer-epochs", TrainConfig, "transfer_epochs"),
                         width=4),
                  _field("Seeds", _whole_number("train-seeds", RunConfig, "seeds", value=3), width=4)]),
+        dbc.Row([_field("Networks per seed", _whole_number("train-members", TrainConfig, "members"), width=4,
+                        help_=limits(TrainConfig, "members")["help"])]),
         dbc.Row([_field("Run name (optional)", dbc.Input(id="train-name", placeholder="made from drug, data and time",
                                                          maxLength=60), width=4),
                  _field("Visible to", dbc.Select(id="train-visibility", value="private", options=[

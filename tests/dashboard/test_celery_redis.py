@@ -90,7 +90,8 @@ def test_celery_worker_runs_a_job_launched_from_the_page(dash_duo, celery_env, t
     dash_duo.wait_for_element("#umap .main-svg", timeout=30)
     dash_duo.find_element("a[href='/train']").click()
     dash_duo.wait_for_element("#train-launch", timeout=30)
-    for selector, value in (("#train-pretrain-epochs", 3), ("#train-transfer-epochs", 1), ("#train-seeds", 1)):
+    for selector, value in (("#train-pretrain-epochs", 3), ("#train-transfer-epochs", 1), ("#train-seeds", 1),
+                            ("#train-members", 1)):
         el = dash_duo.find_element(selector)
         dash_duo.clear_input(el)
         el.send_keys(str(value))

@@ -10,7 +10,8 @@ STATE = [("train-response", "value", "binary"), ("train-screen", "value", "GDSC2
          ("train-sc", "value", "scad_plx4720"), ("train-upload-token", "data", None),
          ("train-label-column", "value", None), ("train-encoder", "value", "ae"), ("train-aligner", "value", "mmd"),
          ("train-device", "value", "auto"), ("train-pretrain-epochs", "value", 10),
-         ("train-transfer-epochs", "value", 5), ("train-seeds", "value", 1), ("train-name", "value", None),
+         ("train-transfer-epochs", "value", 5), ("train-seeds", "value", 1), ("train-members", "value", 2),
+         ("train-name", "value", None),
          ("train-analyse", "value", False), ("train-qc", "value", None), ("train-visibility", "value", "private"),
          ("train-impute", "value", "none"), ("train-bulk", "value", "gdsc"), ("train-center-loss", "value", False)]
 
@@ -36,6 +37,8 @@ def _launch(client, **overrides):
 FORGED = [({"train-sc": "/etc/passwd"}, "Choose a single-cell dataset from the list"),
           ({"train-sc": "gdsc"}, "Choose a single-cell dataset from the list"),
           ({"train-seeds": 100000}, "seeds: 100000 is too large"),
+          ({"train-members": 0}, "networks per seed: cross-fitted over the bulk lines"),
+          ({"train-members": None}, "networks per seed must be whole numbers"),
           ({"train-impute": "magic"}, "impute the cells' dropouts first: 'magic' is not one of"),
           ({"train-seeds": "abc"}, "seeds: 'abc' is not a number"),
           ({"train-pretrain-epochs": 10 ** 9}, "bulk epochs: 1000000000 is too large"),
@@ -59,6 +62,7 @@ def test_a_valid_launch_queues_one_job_for_the_user(client):
     http, registry = client
     resp = _launch(http)
     assert resp.status_code == 200 and "queued" in resp.get_data(as_text=True)
+    assert registry.list()[0]["config"]["train"]["members"] == 2  # the page's networks-per-seed field
 
 
 def test_a_launch_on_two_bulk_studies_with_the_center_loss_says_so_in_the_job(client):

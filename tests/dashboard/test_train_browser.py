@@ -43,8 +43,9 @@ def _set_input(dash_duo, selector, value):
     el.send_keys(str(value))
 
 
-def _launch(dash_duo, *, pretrain, transfer, seeds=1):
+def _launch(dash_duo, *, pretrain, transfer, seeds=1, members=2):
     _set_input(dash_duo, "#train-pretrain-epochs", pretrain)
+    _set_input(dash_duo, "#train-members", members)
     _set_input(dash_duo, "#train-transfer-epochs", transfer)
     _set_input(dash_duo, "#train-seeds", seeds)
     dash_duo.find_element("#train-launch").click()
@@ -69,7 +70,8 @@ def test_train_001_launch_progress_and_open_new_run(dash_duo, train_app, results
     dash_duo.wait_for_no_element("#launch-ok", timeout=TIMEOUT)  # "queued" does not outlive the job
     job = _registry(train_app).list()[0]
     assert job["status"] == "done" and job["owner"] == "local" and job["device"] == "cpu"
-    assert ad.read_h5ad(job["result"]).uns["config"]["train"]["pretrain_epochs"] == 40
+    train = ad.read_h5ad(job["result"]).uns["config"]["train"]
+    assert train["pretrain_epochs"] == 40 and train["members"] == 2
     dash_duo.wait_for_contains_text("#jobs-table", "done", timeout=TIMEOUT)
     dash_duo.find_element("#train-open-run").click()
     WebDriverWait(dash_duo.driver, TIMEOUT).until(
