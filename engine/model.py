@@ -11,14 +11,19 @@ import pandas as pd
 import torch
 
 from .module import TransferNetwork
+from .preprocess import ScaledRows, scaled_matrix
 from .train import CancelHook, ProgressHook, TrainConfig, TrainResult, build_network, resolve_device, train
 
 LAYER = "scaled"
 FORWARD_BATCH = 16_384  # rows per forward pass in predict / get_latent / get_reconstruction
 
 
-def _matrix(adata: ad.AnnData, layer: str) -> np.ndarray:
-    X = adata.layers[layer] if layer in adata.layers else adata.X
+def _matrix(adata: ad.AnnData, layer: str):
+    """The rows the model reads: a float32 array, or the cells' :class:`engine.preprocess.ScaledRows` as it is
+    (standardised a minibatch at a time, never whole)."""
+    X = scaled_matrix(adata, layer)
+    if isinstance(X, ScaledRows):
+        return X
     return np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float32)
 
 
@@ -73,7 +78,7 @@ class DrugResponseModel:
             raise ValueError("adata must hold the model's genes in the model's order")
         net = self._net(transferred)
         device = next(net.parameters()).device
-        X = adata.layers[self.layer] if self.layer in adata.layers else adata.X
+        X = scaled_matrix(adata, self.layer)
         parts: list[list[np.ndarray]] = [[], [], []]
         with torch.no_grad():
             for start in range(0, X.shape[0], batch_size):
@@ -99,7 +104,7 @@ class DrugResponseModel:
 
     def get_reconstruction(self, adata: ad.AnnData | None = None, *, transferred: bool = True) -> np.ndarray:
         """The single-cell decoder's output for each row (cells by default): the expression the model expects for
-        the cell, on the scale it reads (``layers['scaled']``: standardised), as scvi-tools' normalised expression.
+        the cell, on the scale it reads (``scaled_matrix``: standardised), as scvi-tools' normalised expression.
         For dropout imputation in log-normalised units see :func:`engine.tools.imputation.impute`."""
         return self._forward(adata, transferred, decode=True)[2]
 

@@ -17,7 +17,7 @@ from . import provenance
 from .data import load_bulk, read_single_cell
 from .data.install import checksums, source_checksums
 from .model import DrugResponseModel
-from .preprocess import harmonize
+from .preprocess import harmonize, scaled_matrix
 from .results import h5_safe, write_atomic
 from .tools import binary_metrics, choose_c, logistic_regression, summarize
 from .tools.baselines import BOOSTING_ITER, BOOSTING_PCS, choose_boosting, gradient_boosting
@@ -131,7 +131,7 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     post = np.stack([m.predict() for m in models], axis=1)
     pre = np.stack([m.predict(transferred=False) for m in models], axis=1)
     with timer.stage("baseline"):
-        bx, by = bulk.layers["scaled"], bulk.obs["response"].to_numpy()
+        bx, by, cx = bulk.layers["scaled"], bulk.obs["response"].to_numpy(), scaled_matrix(cells)
         C, cv_auroc = choose_c(bx, by)
         boost, boost_cv, boost_grid = choose_boosting(bx, by)
         # each seed's baselines see the same bulk training rows as that seed's network (all of them when the seed's
@@ -142,8 +142,8 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
             held = m.result.val_index
             if held.tobytes() not in fits:
                 x, y = np.delete(bx, held, 0), np.delete(by, held)
-                fits[held.tobytes()] = (logistic_regression(x, y, cells.layers["scaled"], C=C),
-                                        gradient_boosting(x, y, cells.layers["scaled"], settings=boost))
+                fits[held.tobytes()] = (logistic_regression(x, y, cx, C=C),
+                                        gradient_boosting(x, y, cx, settings=boost))
         lr, gb = (np.stack([fits[m.result.val_index.tobytes()][k] for m in models], axis=1) for k in (0, 1))
     result.obs["sensitivity_score"] = post.mean(1)
     result.obs["sensitivity_score_pretransfer"] = pre.mean(1)

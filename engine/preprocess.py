@@ -3,7 +3,8 @@
 Counts are normalised (``sc.pp.normalize_total`` + ``sc.pp.log1p``). Both sides are then restricted
 to their shared genes and standardised the same way: each sample z-scored across the shared genes
 (the bulk matrix is only available z-scored per sample), then each gene z-scored within its own
-domain. The model reads ``layers['scaled']``; ``X`` keeps the (log-normalised) expression.
+domain. The model reads ``scaled_matrix(adata)``: the bulk's dense ``layers['scaled']``, and for the cells
+rows standardised on demand (:class:`ScaledRows`) from ``X``, which keeps the (log-normalised) expression.
 """
 
 from __future__ import annotations
@@ -27,30 +28,96 @@ def normalize_counts(adata: ad.AnnData, *, target_sum: float = 1e4) -> ad.AnnDat
     return adata
 
 
-def standardize(X, *, eps: float = 1e-6, chunk: int = 8192) -> np.ndarray:
-    """Per-sample z-score across genes, then per-gene z-score (constant genes become 0), as float32.
+ROW_CHUNK = 8192  # rows standardised at a time
 
-    Works through ``chunk`` rows at a time (dense or sparse input), so the only full-size array is the float32
-    result: 100k cells x 2,000 genes take 0.8 GB, not the several float64 copies of a one-shot computation.
-    """
+
+def _sample_z(block, eps: float) -> np.ndarray:
+    """Rows of a dense or sparse block z-scored across their genes, as float64."""
+    block = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
+    return (block - block.mean(1, keepdims=True)) / (block.std(1, keepdims=True) + eps)
+
+
+def gene_moments(X, *, eps: float = 1e-6, chunk: int = ROW_CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """Per-gene mean and scale (sd; 1 where a gene is constant) of ``X`` after the per-sample z-score, in two passes
+    over ``chunk`` rows at a time: nothing of the input's size is ever held."""
     n, g = X.shape
-    out = np.empty((n, g), dtype=np.float32)
-    for s in range(0, n, chunk):
-        block = X[s:s + chunk]
-        block = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
-        out[s:s + chunk] = (block - block.mean(1, keepdims=True)) / (block.std(1, keepdims=True) + eps)
     mean = np.zeros(g)
     for s in range(0, n, chunk):
-        mean += out[s:s + chunk].sum(0, dtype=np.float64)
+        mean += _sample_z(X[s:s + chunk], eps).sum(0)
     mean /= max(n, 1)
     var = np.zeros(g)
     for s in range(0, n, chunk):
-        var += ((out[s:s + chunk] - mean) ** 2).sum(0)
+        var += ((_sample_z(X[s:s + chunk], eps) - mean) ** 2).sum(0)
     sd = np.sqrt(var / max(n, 1))
-    scale = np.where(sd > eps, sd, 1.0)
-    for s in range(0, n, chunk):
-        out[s:s + chunk] = (out[s:s + chunk] - mean) / scale
-    return out
+    return mean, np.where(sd > eps, sd, 1.0)
+
+
+class ScaledRows:
+    """The standardised matrix (per-sample z-score across genes, then per-gene z-score) of ``source``, computed for
+    the rows asked for: ``rows[idx]`` (an int array, a slice or a boolean mask) is a dense float32 block.
+
+    A million cells x 2,000 genes standardised at once would take 8 GB; read through this, a model's minibatch or
+    a forward pass's chunk is the only dense part. ``np.asarray(rows)`` builds the whole matrix (small data only).
+    """
+
+    ndim = 2
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, source, mean: np.ndarray, scale: np.ndarray, *, eps: float = 1e-6):
+        if source.shape[1] != len(mean) or len(mean) != len(scale):
+            raise ValueError("source, mean and scale must have one entry per gene")
+        self.source, self.mean, self.scale, self.eps = source, np.asarray(mean), np.asarray(scale), eps
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.source.shape
+
+    def __len__(self) -> int:
+        return self.source.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        if isinstance(rows, tuple):
+            raise TypeError("ScaledRows takes rows only (index the columns of the result)")
+        if isinstance(rows, (int, np.integer)):
+            return self[[rows]][0]
+        return ((_sample_z(self.source[rows], self.eps) - self.mean) / self.scale).astype(np.float32)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = np.empty(self.shape, dtype=np.float32)
+        for s in range(0, len(self), ROW_CHUNK):
+            out[s:s + ROW_CHUNK] = self[s:s + ROW_CHUNK]
+        return out if dtype is None else out.astype(dtype)
+
+
+def standardize(X, *, eps: float = 1e-6, chunk: int = ROW_CHUNK) -> np.ndarray:
+    """Per-sample z-score across genes, then per-gene z-score (constant genes become 0), as a dense float32 array
+    (the bulk side; cells are read through :class:`ScaledRows`)."""
+    mean, scale = gene_moments(X, eps=eps, chunk=chunk)
+    return np.asarray(ScaledRows(X, mean, scale, eps=eps))
+
+
+SCALED_STATS = ("scaled_mean", "scaled_sd")  # var columns: the per-gene moments ScaledRows applies
+
+
+def scaled_matrix(adata: ad.AnnData, layer: str = "scaled"):
+    """What a model reads from ``adata``: ``layers[layer]`` when stored (bulk, results written before cells were
+    standardised on the fly), else for ``layer='scaled'`` the cells' :class:`ScaledRows` (from the matrix
+    ``uns['preprocess']['scaled_from']`` names and the moments in ``var``), else ``X``."""
+    if layer in adata.layers:
+        return adata.layers[layer]
+    if layer == "scaled" and all(k in adata.var for k in SCALED_STATS):
+        source = adata.uns.get("preprocess", {}).get("scaled_from", "X")
+        X = adata.X if source == "X" else adata.layers[source]
+        return ScaledRows(X, adata.var[SCALED_STATS[0]].to_numpy(), adata.var[SCALED_STATS[1]].to_numpy())
+    return adata.X
+
+
+def set_scaled(adata: ad.AnnData, source: str = "X") -> None:
+    """Store the per-gene moments that make ``scaled_matrix(adata)`` the standardised ``source`` (``'X'`` or a
+    layer), in ``var`` and ``uns['preprocess']['scaled_from']``: the only full-size matrix stays ``source``."""
+    X = adata.X if source == "X" else adata.layers[source]
+    adata.var[SCALED_STATS[0]], adata.var[SCALED_STATS[1]] = gene_moments(X)
+    adata.uns.setdefault("preprocess", {})["scaled_from"] = source
 
 
 MIN_CELLS = 10  # fewer cells give no usable alignment, UMAP or metrics
@@ -84,7 +151,8 @@ def shared_genes(bulk: ad.AnnData, cells: ad.AnnData, *, min_shared: int = MIN_S
 def harmonize(bulk: ad.AnnData, cells: ad.AnnData, *, n_top_genes: int | None = None,
               min_shared: int = MIN_SHARED_GENES, impute: str = "none", seed: int = 0,
               device: str = "auto") -> tuple[ad.AnnData, ad.AnnData]:
-    """Shared genes, counts normalised, both sides standardised into ``layers['scaled']``.
+    """Shared genes, counts normalised, both sides standardised: the bulk into ``layers['scaled']``, the cells as
+    the moments in ``var`` that :func:`scaled_matrix` applies on the fly.
 
     With ``n_top_genes``, keep that many highly variable genes (scanpy, on the cells) among the shared ones.
     With ``impute`` (a method of :mod:`engine.imputation.methods`), the cells' dropouts are imputed on the
@@ -109,10 +177,11 @@ def harmonize(bulk: ad.AnnData, cells: ad.AnnData, *, n_top_genes: int | None = 
 
         imputed = impute_cells(cells, method=impute, seed=seed, **({"device": device} if impute == "autoencoder" else {}))
     bulk.layers["scaled"] = standardize(bulk.X)
-    cells.layers["scaled"] = standardize(cells.layers[imputed] if imputed else cells.X)
     info = {"n_shared_genes": len(genes), "n_top_genes": n_top_genes or 0,
             "counts_normalized": bool(cells.uns.get("sc_input", {}).get("counts")),
             "imputation": f"{impute} (layers['{imputed}']; the model reads it)" if imputed else "none",
-            "standardization": "per-sample z-score across shared genes, then per-gene z-score within each domain"}
-    bulk.uns["preprocess"] = cells.uns["preprocess"] = info
+            "standardization": "per-sample z-score across shared genes, then per-gene z-score within each domain "
+                               "(cells: on the fly, from var['scaled_mean'] and var['scaled_sd'])"}
+    bulk.uns["preprocess"], cells.uns["preprocess"] = dict(info), dict(info)
+    set_scaled(cells, imputed or "X")
     return bulk, cells

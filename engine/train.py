@@ -118,6 +118,15 @@ def member_splits(bulk_y: np.ndarray, *, members: int, val_fraction: float, seed
     return list(StratifiedKFold(members, shuffle=True, random_state=seed).split(rows, bulk_y))
 
 
+def _row_reader(X, to_tensor: Callable[[np.ndarray], torch.Tensor]) -> Callable[[np.ndarray], torch.Tensor]:
+    """Rows of the cells as a tensor on the training device: indexed on the device when ``X`` is an array (moved
+    there once), standardised on demand when it is a :class:`engine.preprocess.ScaledRows`."""
+    if isinstance(X, np.ndarray):
+        whole = to_tensor(X)
+        return lambda idx: whole[torch.as_tensor(idx, device=whole.device)]
+    return lambda idx: to_tensor(X[idx])
+
+
 def member_seed(seed: int, member: int) -> int:
     """The seed of one member: the run's seed itself for member 0, a derived independent one for the others."""
     return seed if member == 0 else int(np.random.SeedSequence([seed, member]).generate_state(1)[0] % 2**31)
@@ -169,7 +178,8 @@ def _train_member(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, tr: 
     device = resolve_device(config.device)
     rng = np.random.default_rng(seed)
     t = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)
-    Xb, yb, Xs = t(bulk_x), t(bulk_y), t(sc_x)
+    Xb, yb = t(bulk_x), t(bulk_y)
+    sc_rows = _row_reader(sc_x, t)
     net = build_network(bulk_x.shape[1], replace(config, members=1)).to(device)
     centres, gb = None, None
     if config.lambda_center > 0:
@@ -187,7 +197,8 @@ def _train_member(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, tr: 
 
     # the alignment part of the transfer checkpoint criterion uses a fixed random subset of cells (no labels)
     pick = np.random.default_rng([seed, 1])  # its own stream: the training batches do not depend on it
-    sc_val = torch.as_tensor(pick.choice(len(Xs), min(len(Xs), VAL_ALIGN_CELLS), replace=False), device=device)
+    n_cells = sc_x.shape[0]
+    Xs_val = sc_rows(np.sort(pick.choice(n_cells, min(n_cells, VAL_ALIGN_CELLS), replace=False)))
 
     def val_losses(model, *, with_align: bool = False) -> dict:
         model.eval()
@@ -196,7 +207,7 @@ def _train_member(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, tr: 
             bce = F.binary_cross_entropy_with_logits(out["logit"], yb[va], weight=va_weight).item()
             res = {"val_bce": bce, "val_auroc": _auroc(bulk_y[va], out["logit"].cpu().numpy())}
             if with_align and align is not None:
-                zs, _ = model.encode(Xs[sc_val])
+                zs, _ = model.encode(Xs_val)
                 res["val_align"] = align(out["z"], zs).item()
         return res
 
@@ -221,10 +232,9 @@ def _train_member(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, tr: 
                 if centres is not None:
                     terms["center"] = centres.loss(out["z"], gb[idx])
                 if with_sc:
-                    sidx = torch.as_tensor(rng.choice(len(Xs), min(len(Xs), config.batch_size), replace=False),
-                                           device=device)
-                    so = net(Xs[sidx], "sc")
-                    terms["rec_sc"] = F.mse_loss(so["recon"], Xs[sidx])
+                    xs = sc_rows(rng.choice(n_cells, min(n_cells, config.batch_size), replace=False))
+                    so = net(xs, "sc")
+                    terms["rec_sc"] = F.mse_loss(so["recon"], xs)
                     terms["kl"] = terms["kl"] + so["kl"]
                     if align is not None:
                         terms["align"] = align(out["z"], so["z"])

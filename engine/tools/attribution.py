@@ -10,6 +10,7 @@ from captum.attr import IntegratedGradients
 from scipy import stats
 
 from ..module import TransferNetwork
+from ..preprocess import scaled_matrix
 
 
 class _Sensitivity(torch.nn.Module):
@@ -81,7 +82,7 @@ def attribute(adata: ad.AnnData, nets: list[TransferNetwork], *, layer: str = "s
     """
     groups = (adata.obs[groupby] == "sensitive").to_numpy()
     rows = attribution_sample(groups, max_cells=max_cells, seed=seed)
-    X = adata.layers[layer]
+    X = scaled_matrix(adata, layer)
     X = np.asarray(X[rows] if len(rows) < adata.n_obs else X, dtype=np.float32)
     A = integrated_gradients(X, nets, n_steps=n_steps)
     sens = groups[rows]

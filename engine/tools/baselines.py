@@ -34,7 +34,19 @@ def logistic_regression(bulk_x: np.ndarray, bulk_y: np.ndarray, cells_x: np.ndar
     """L2, class-balanced logistic regression fitted on bulk; the probability of 'sensitive' for each cell."""
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
     clf.fit(bulk_x, bulk_y)
-    return clf.predict_proba(cells_x)[:, 1]
+    return _sensitive_probability(clf, cells_x)
+
+
+PREDICT_ROWS = 65_536  # cells scored at a time (the cells may be standardised on the fly, see ScaledRows)
+
+
+def _sensitive_probability(clf, cells_x, transform=None) -> np.ndarray:
+    """P('sensitive') of every row of ``cells_x`` (an array or :class:`engine.preprocess.ScaledRows`), in chunks."""
+    parts = []
+    for start in range(0, cells_x.shape[0], PREDICT_ROWS):
+        block = np.asarray(cells_x[start:start + PREDICT_ROWS])
+        parts.append(clf.predict_proba(block if transform is None else transform(block))[:, 1])
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _components(bulk_x: np.ndarray) -> PCA:
@@ -67,4 +79,4 @@ def gradient_boosting(bulk_x: np.ndarray, bulk_y: np.ndarray, cells_x: np.ndarra
     """Gradient boosting on the bulk's top principal components, fitted on bulk; P('sensitive') for each cell."""
     pca = _components(bulk_x)
     clf = _booster(**settings).fit(pca.transform(bulk_x), bulk_y)
-    return clf.predict_proba(pca.transform(cells_x))[:, 1]
+    return _sensitive_probability(clf, cells_x, pca.transform)

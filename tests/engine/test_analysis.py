@@ -35,8 +35,10 @@ def test_integrated_gradients_complete_the_output(plx_run):
     a = ad.read_h5ad(plx_run)
     folder = plx_run.with_name(f"{plx_run.stem}.models")
     nets = [load_networks(p)[3]["transferred"] for p in sorted(folder.glob("seed_*"))]
-    X = np.asarray(a.layers["scaled"][:6], dtype=np.float32)
-    A = integrated_gradients(X, nets, n_steps=200)
+    from engine.preprocess import scaled_matrix
+
+    X = np.asarray(scaled_matrix(a)[:6], dtype=np.float32)
+    A = integrated_gradients(X, nets, n_steps=600)
     with torch.no_grad():
         f = lambda x: np.mean([torch.sigmoid(n.predictor(n.encode(torch.as_tensor(x))[0])).numpy() for n in nets], 0)
         expected = f(X) - f(np.zeros_like(X))

@@ -29,6 +29,28 @@ def test_scale_001_standardize_in_blocks_equals_one_shot_dense_and_sparse():
         np.testing.assert_allclose(got, want, atol=2e-5)
 
 
+def test_scale_001b_scaled_rows_on_the_fly_equal_one_shot_for_any_row_selection():
+    from engine.preprocess import ScaledRows, gene_moments, scaled_matrix, set_scaled
+
+    rng = np.random.default_rng(2)
+    X = rng.poisson(0.7, (300, 30)).astype(np.float32)
+    X[:, 3] = 0  # a constant gene stays 0, not NaN
+    want = _one_shot_standardize(X)
+    for given in (X, sp.csr_matrix(X)):
+        rows = ScaledRows(given, *gene_moments(given, chunk=64))
+        idx = rng.permutation(300)[:77]  # unsorted, as a minibatch draws them
+        for sel, expect in ((idx, want[idx]), (slice(10, 20), want[10:20]), (np.arange(300) % 3 == 0, want[::3]),
+                            (5, want[5])):
+            got = rows[sel]
+            assert got.dtype == np.float32
+            np.testing.assert_allclose(got, expect, atol=2e-5)
+        np.testing.assert_allclose(np.asarray(rows), want, atol=2e-5)
+    cells = ad.AnnData(sp.csr_matrix(X), var=pd.DataFrame(index=[f"g{i}" for i in range(30)]))
+    set_scaled(cells)
+    assert "scaled" not in cells.layers and cells.uns["preprocess"]["scaled_from"] == "X"
+    np.testing.assert_allclose(scaled_matrix(cells)[idx], want[idx], atol=2e-5)
+
+
 def test_scale_002_null_correlations_over_blocks_equal_the_full_score_matrix():
     rng = np.random.default_rng(1)
     X = np.log1p(rng.poisson(1.0, (40_000, 60))).astype(np.float32)  # > one block of 16,384 cells
@@ -71,7 +93,9 @@ def test_scale_004_batched_forward_passes_equal_one_pass(plx_run):
     model.result = type("R", (), {"transferred": nets["transferred"], "pretrained": nets["pretrained"]})()
     z, logit, rec = model._forward(None, True, decode=True, batch_size=7)
     with torch.no_grad():
-        x = torch.as_tensor(np.asarray(a.layers["scaled"], np.float32))
+        from engine.preprocess import scaled_matrix
+
+        x = torch.as_tensor(np.asarray(scaled_matrix(a), np.float32))
         z1, _ = nets["transferred"].encode(x)
         np.testing.assert_allclose(z, z1.numpy(), atol=1e-5)
         np.testing.assert_allclose(logit, nets["transferred"].predictor(z1).numpy(), atol=1e-5)

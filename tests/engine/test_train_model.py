@@ -7,6 +7,7 @@ import pytest
 
 from engine.data import DataError
 from engine.model import DrugResponseModel
+from engine.preprocess import scaled_matrix
 from engine.train import Cancelled, TrainConfig, resolve_device, train
 
 SMALL = TrainConfig(pretrain_epochs=8, patience=3, transfer_epochs=3, hidden=(64,), n_latent=16, members=2)
@@ -107,7 +108,7 @@ def test_cancel_stops_training(small):
 def test_single_class_bulk_is_refused(small):
     bulk, cells = small
     with pytest.raises(ValueError, match="single class"):
-        train(bulk.layers["scaled"], np.zeros(bulk.n_obs), cells.layers["scaled"], config=SMALL, seed=0)
+        train(bulk.layers["scaled"], np.zeros(bulk.n_obs), scaled_matrix(cells), config=SMALL, seed=0)
 
 
 def test_save_load_round_trip(small, tmp_path):
