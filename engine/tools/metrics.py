@@ -3,24 +3,46 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn import metrics as skm
 
 METRICS = ("auroc", "ap", "f1", "mcc", "balanced_accuracy")
 DEFAULT_THRESHOLD = 0.5
 
 
 def binary_metrics(y_true, score, *, threshold: float = DEFAULT_THRESHOLD) -> dict[str, float]:
-    """Metrics with 'sensitive' (1) as the positive class; NaN where a metric is undefined."""
+    """Metrics with 'sensitive' (1) as the positive class; NaN where a metric is undefined.
+
+    AUROC and AP from one sort of the scores (the trapezoid over distinct thresholds and the step-wise average
+    precision, as scikit-learn's ``roc_auc_score`` and ``average_precision_score``), the rest from the four counts
+    at ``threshold``: equal to scikit-learn's and ~10x faster on a 500k-cell selection.
+    """
     y = np.asarray(y_true, dtype=float)
     s = np.asarray(score, dtype=float)
     keep = np.isfinite(y) & np.isfinite(s)
-    y, s = y[keep].astype(int), s[keep]
-    if len(np.unique(y)) < 2:
+    y, s = y[keep] == 1, s[keep]
+    n_pos = int(y.sum())
+    if n_pos == 0 or n_pos == len(y):
         return {m: float("nan") for m in METRICS}
-    pred = (s >= threshold).astype(int)
-    return {"auroc": float(skm.roc_auc_score(y, s)), "ap": float(skm.average_precision_score(y, s)),
-            "f1": float(skm.f1_score(y, pred, zero_division=0)), "mcc": float(skm.matthews_corrcoef(y, pred)),
-            "balanced_accuracy": float(skm.balanced_accuracy_score(y, pred))}
+    order = np.argsort(-s, kind="mergesort")
+    s_sorted, y_sorted = s[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(s_sorted)), len(s_sorted) - 1]  # the last row of each distinct score
+    tp = np.cumsum(y_sorted)[last].astype(float)
+    fp = (last + 1) - tp
+    tpr, fpr = np.r_[0.0, tp / n_pos], np.r_[0.0, fp / (len(y) - n_pos)]
+    auroc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    ap = float(np.sum(np.diff(tpr) * tp / (tp + fp)))
+    pred = s >= threshold
+    TP, FP = int((pred & y).sum()), int((pred & ~y).sum())
+    FN, TN = n_pos - TP, len(y) - n_pos - FP
+    return {"auroc": auroc, "ap": ap, **_count_metrics(TP, FP, FN, TN)}
+
+
+def _count_metrics(TP: int, FP: int, FN: int, TN: int) -> dict[str, float]:
+    """F1, MCC and balanced accuracy from the four counts (0 where scikit-learn's zero-division rule gives 0)."""
+    f1 = 2 * TP / (2 * TP + FP + FN) if TP else 0.0
+    denom = float(TP + FP) * (TP + FN) * (TN + FP) * (TN + FN)
+    mcc = (TP * TN - FP * FN) / np.sqrt(denom) if denom > 0 else 0.0
+    ba = (TP / (TP + FN) + TN / (TN + FP)) / 2
+    return {"f1": float(f1), "mcc": float(mcc), "balanced_accuracy": float(ba)}
 
 
 def summarize(per_seed: list[dict[str, float]]) -> dict[str, dict]:
