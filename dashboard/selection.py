@@ -10,7 +10,6 @@ import base64
 import uuid
 
 import numpy as np
-from matplotlib.path import Path as PolyPath
 
 
 def mask_from_selected_data(selected_data: dict | None, xy: np.ndarray, *, drawn: np.ndarray | None = None
@@ -26,6 +25,8 @@ def mask_from_selected_data(selected_data: dict | None, xy: np.ndarray, *, drawn
         (x0, x1), (y0, y1) = sorted(selected_data["range"]["x"]), sorted(selected_data["range"]["y"])
         return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
     if "lassoPoints" in selected_data and selected_data["lassoPoints"]:
+        from matplotlib.path import Path as PolyPath  # on the first lasso: a worker need not hold matplotlib
+
         poly = np.column_stack([selected_data["lassoPoints"]["x"], selected_data["lassoPoints"]["y"]])
         return PolyPath(poly).contains_points(xy)
     points = selected_data.get("points") or []

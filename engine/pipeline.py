@@ -19,8 +19,8 @@ from .data.install import checksums, source_checksums
 from .model import DrugResponseModel
 from .preprocess import harmonize, scaled_matrix
 from .results import h5_safe, write_atomic
-from .tools import binary_metrics, choose_c, logistic_regression, summarize
-from .tools.baselines import BOOSTING_ITER, BOOSTING_PCS, choose_boosting, gradient_boosting
+from .tools.baselines import BOOSTING_ITER, BOOSTING_PCS, choose_boosting, choose_c, gradient_boosting, logistic_regression
+from .tools.metrics import binary_metrics, summarize
 from .tools.embedding import neighbors_umap
 from .tools.stability import seed_uncertainty
 from .config import RunConfig, config_from_dict, run_name

@@ -62,7 +62,7 @@ def roc_pr_figure(labels, scores: dict, *, title: str = "ROC and precision-recal
     sensitive); cells without a label are left out; AUROC and AP (from every cell) in the legend; each curve is
     drawn from at most ``CURVE_POINTS`` of its points."""
     from plotly.subplots import make_subplots
-    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+    from engine.tools.metrics import score_curves
 
     y = np.asarray(labels, dtype=float)
     known = np.isfinite(y)
@@ -76,12 +76,13 @@ def roc_pr_figure(labels, scores: dict, *, title: str = "ROC and precision-recal
         if s.shape != y.shape:
             raise ValueError(f"{name}: {s.shape[0]} scores for {y.shape[0]} labels")
         colour = CURVE_COLOURS.get(name)
-        fpr, tpr = _thinned(*roc_curve(y[known], s[known])[:2])
-        prec, rec = _thinned(*precision_recall_curve(y[known], s[known])[:2])
-        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{name}: AUROC {roc_auc_score(y[known], s[known]):.3f}",
+        c = score_curves(y[known], s[known])
+        fpr, tpr = _thinned(c["fpr"], c["tpr"])
+        rec, prec = _thinned(c["recall"], c["precision"])
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{name}: AUROC {c['auroc']:.3f}",
                                  line={"color": colour}, legendgroup=name), row=1, col=1)
         fig.add_trace(go.Scatter(x=rec, y=prec, mode="lines", line={"color": colour}, legendgroup=name,
-                                 name=f"{name}: AP {average_precision_score(y[known], s[known]):.3f}"), row=1, col=2)
+                                 name=f"{name}: AP {c['ap']:.3f}"), row=1, col=2)
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#bbbbbb"},
                              name="chance", hoverinfo="skip"), row=1, col=1)
     fig.update_xaxes(title_text="false positive rate", row=1, col=1, range=[0, 1])

@@ -1,6 +1,5 @@
-"""Analysis tools (scanpy ``tl`` style): metrics, baselines."""
+"""Analysis tools (scanpy ``tl`` style): metrics, baselines, attribution, signatures, embedding, ...
 
-from .baselines import choose_c, logistic_regression
-from .metrics import METRICS, binary_metrics, summarize
-
-__all__ = ["METRICS", "binary_metrics", "choose_c", "logistic_regression", "summarize"]
+Import from the module that holds a tool (``engine.tools.metrics``, ``engine.tools.baselines``): importing this
+package loads none of them, so a reader of metrics (the web app) does not load scikit-learn.
+"""

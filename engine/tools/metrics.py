@@ -8,12 +8,41 @@ METRICS = ("auroc", "ap", "f1", "mcc", "balanced_accuracy")
 DEFAULT_THRESHOLD = 0.5
 
 
+def score_curves(y_true, score) -> dict[str, np.ndarray | float]:
+    """ROC and precision-recall curves of scores against binary labels (1 = positive; rows with a missing label or
+    score left out), from one sort: a point per distinct score, as scikit-learn's ``roc_curve`` (without dropping
+    collinear points) and ``precision_recall_curve`` (from recall 0 at precision 1). Also their areas: ``auroc``
+    (trapezoid) and ``ap`` (step-wise average precision), equal to ``roc_auc_score`` and ``average_precision_score``.
+
+    Returns
+    -------
+    dict with ``fpr``, ``tpr``, ``recall``, ``precision`` (arrays from the highest threshold down), ``auroc``,
+    ``ap``; raises ValueError where the labels hold one class.
+    """
+    y = np.asarray(y_true, dtype=float)
+    s = np.asarray(score, dtype=float)
+    keep = np.isfinite(y) & np.isfinite(s)
+    y, s = y[keep] == 1, s[keep]
+    n_pos = int(y.sum())
+    if n_pos == 0 or n_pos == len(y):
+        raise ValueError("labels must hold both classes")
+    order = np.argsort(-s, kind="mergesort")
+    s_sorted, y_sorted = s[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(s_sorted)), len(s_sorted) - 1]  # the last row of each distinct score
+    tp = np.cumsum(y_sorted)[last].astype(float)
+    fp = (last + 1) - tp
+    tpr, fpr = np.r_[0.0, tp / n_pos], np.r_[0.0, fp / (len(y) - n_pos)]
+    precision = tp / (tp + fp)
+    return {"fpr": fpr, "tpr": tpr, "recall": tpr, "precision": np.r_[1.0, precision],
+            "auroc": float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)),
+            "ap": float(np.sum(np.diff(tpr) * precision))}
+
+
 def binary_metrics(y_true, score, *, threshold: float = DEFAULT_THRESHOLD) -> dict[str, float]:
     """Metrics with 'sensitive' (1) as the positive class; NaN where a metric is undefined.
 
-    AUROC and AP from one sort of the scores (the trapezoid over distinct thresholds and the step-wise average
-    precision, as scikit-learn's ``roc_auc_score`` and ``average_precision_score``), the rest from the four counts
-    at ``threshold``: equal to scikit-learn's and ~10x faster on a 500k-cell selection.
+    AUROC and AP from :func:`score_curves`, the rest from the four counts at ``threshold``: equal to
+    scikit-learn's metrics and ~5x faster on a 500k-cell selection (one sort, no label encoding).
     """
     y = np.asarray(y_true, dtype=float)
     s = np.asarray(score, dtype=float)
@@ -22,18 +51,11 @@ def binary_metrics(y_true, score, *, threshold: float = DEFAULT_THRESHOLD) -> di
     n_pos = int(y.sum())
     if n_pos == 0 or n_pos == len(y):
         return {m: float("nan") for m in METRICS}
-    order = np.argsort(-s, kind="mergesort")
-    s_sorted, y_sorted = s[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(s_sorted)), len(s_sorted) - 1]  # the last row of each distinct score
-    tp = np.cumsum(y_sorted)[last].astype(float)
-    fp = (last + 1) - tp
-    tpr, fpr = np.r_[0.0, tp / n_pos], np.r_[0.0, fp / (len(y) - n_pos)]
-    auroc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
-    ap = float(np.sum(np.diff(tpr) * tp / (tp + fp)))
+    curves = score_curves(y, s)
     pred = s >= threshold
     TP, FP = int((pred & y).sum()), int((pred & ~y).sum())
     FN, TN = n_pos - TP, len(y) - n_pos - FP
-    return {"auroc": auroc, "ap": ap, **_count_metrics(TP, FP, FN, TN)}
+    return {"auroc": curves["auroc"], "ap": curves["ap"], **_count_metrics(TP, FP, FN, TN)}
 
 
 def _count_metrics(TP: int, FP: int, FN: int, TN: int) -> dict[str, float]:

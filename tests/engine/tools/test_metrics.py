@@ -32,3 +32,20 @@ def test_binary_metrics_at_a_threshold_no_cell_reaches_and_with_one_class():
     got = binary_metrics(y, np.array([0.1, 0.2, 0.3, 0.4, 0.45]), threshold=0.9)
     assert got["f1"] == 0.0 and got["mcc"] == 0.0 and got["balanced_accuracy"] == 0.5
     assert all(np.isnan(v) for v in binary_metrics(np.ones(4), np.arange(4.0)).values())
+
+
+def test_score_curves_are_scikit_learns_points():
+    from engine.tools.metrics import score_curves
+
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 400)
+    s = np.round(rng.random(400) + 0.3 * y, 2)
+    c = score_curves(y, s)
+    fpr, tpr, _ = skm.roc_curve(y, s, drop_intermediate=False)
+    np.testing.assert_allclose(c["fpr"], fpr)
+    np.testing.assert_allclose(c["tpr"], tpr)
+    precision, recall, _ = skm.precision_recall_curve(y, s)
+    np.testing.assert_allclose(c["precision"], precision[::-1])
+    np.testing.assert_allclose(c["recall"], recall[::-1])
+    with pytest.raises(ValueError, match="both classes"):
+        score_curves(np.ones(5), np.arange(5.0))
