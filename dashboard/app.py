@@ -71,7 +71,8 @@ def create_app(config: dict | None = None) -> dash.Dash:
     cache_dir.mkdir(parents=True, exist_ok=True)
     manager, celery_app = make_manager(cfg)
     app = dash.Dash(__name__, title="scResponse", external_stylesheets=[],
-                    assets_folder=str(PROJECT_ROOT / "assets"), suppress_callback_exceptions=True,
+                    assets_folder=str(PROJECT_ROOT / "assets"), assets_path_ignore=preload.ASSETS_PATH_IGNORE,
+                    suppress_callback_exceptions=True,
                     background_callback_manager=manager, on_error=callback_failed)
     preload.install(app)
     cache = Cache(app.server, config=flask_cache_config(cfg))

@@ -4,6 +4,8 @@ dcc.Graph loads plotly.js (4.8 MB) only once React has rendered a graph, after t
 layout request, so a first view waits for it in series. This adds an ``async`` script tag in the page head:
 the browser fetches and compiles it on a background thread while the rest loads. Until it has run,
 ``window.Plotly`` is a promise of it, which dcc.Graph's loader adopts instead of adding a second script tag.
+What loads is our partial bundle (``assets/plotly``: the trace types the pages draw, 1.66 MB), the same plotly.js
+version as the ``plotly`` package's.
 """
 
 from __future__ import annotations
@@ -11,17 +13,15 @@ from __future__ import annotations
 import os
 
 import dash
-import plotly
-from dash.fingerprint import build_fingerprint
 
-PLOTLY_JS = "package_data/plotly.min.js"
+BUNDLE = "plotly/plotly-scresponse.min.js"  # under assets/; rebuilt by assets/plotly/build (see its README)
+ASSETS_PATH_IGNORE = ["^plotly$"]  # folders Dash must not add to every page itself: the bundle and its recipe
 
 
 def plotly_url(app: dash.Dash) -> str:
-    """The URL under which Dash serves its own copy of plotly.js, fingerprinted as Dash does (long cache)."""
-    path = os.path.join(os.path.dirname(plotly.__file__), PLOTLY_JS)
-    fingerprint = build_fingerprint(PLOTLY_JS, plotly.__version__, int(os.stat(path).st_mtime))
-    return f"{app.config.requests_pathname_prefix}_dash-component-suites/plotly/{fingerprint}"
+    """The URL of the partial plotly.js bundle, with its modification time as Dash marks assets (cache busting)."""
+    path = os.path.join(app.config.assets_folder, BUNDLE)
+    return f"{app.get_asset_url(BUNDLE)}?m={int(os.stat(path).st_mtime)}"
 
 
 def install(app: dash.Dash) -> None:
