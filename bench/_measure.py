@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -11,8 +12,9 @@ import psutil
 class StageMemory:
     """Peak resident memory (MiB) of this process per pipeline stage, sampled every 20 ms."""
 
-    def __init__(self):
-        self.stage, self.peak_mib = "start", {}
+    def __init__(self, *, verbose: bool = False):
+        """``verbose``: print each stage's start (time, RSS) on stderr, for runs that take long."""
+        self.stage, self.peak_mib, self.verbose = "start", {}, verbose
         self._proc, self._stop = psutil.Process(), threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -23,6 +25,9 @@ class StageMemory:
             time.sleep(0.02)
 
     def progress(self, event: dict) -> None:
+        if self.verbose and event["stage"] != self.stage:
+            print(f"{time.strftime('%H:%M:%S')} {event['stage']} (RSS {self._proc.memory_info().rss / 2**30:.2f} GB)",
+                  file=sys.stderr, flush=True)
         self.stage = event["stage"]
 
     def __enter__(self):
@@ -85,7 +90,7 @@ def wait_for_http(url: str, *, proc=None, timeout: float = 600) -> None:
             time.sleep(0.1)
 
 
-def run_measured(cfg, *, analyse: bool = True) -> dict:
+def run_measured(cfg, *, analyse: bool = True, verbose: bool = False) -> dict:
     """Run ``cfg`` and return wall time, per-stage seconds and per-stage peak memory."""
     import anndata as ad
 
@@ -93,7 +98,7 @@ def run_measured(cfg, *, analyse: bool = True) -> dict:
     from engine.tools.analysis import analyse_run
 
     t0 = time.perf_counter()
-    with StageMemory() as mem:
+    with StageMemory(verbose=verbose) as mem:
         path = run(cfg, progress=mem.progress, analyse=(lambda r, m: analyse_run(r, models=m)) if analyse else None)
         wall = time.perf_counter() - t0
     a = ad.read_h5ad(path)

@@ -84,7 +84,7 @@ def scale_run(n_cells: int, out: Path) -> dict:
     t = time.perf_counter()
     path = jittered_cells(n_cells, out)
     made = round(time.perf_counter() - t, 1)
-    report = run_measured(RunConfig(drug="Erlotinib", sc=str(path), seeds=seeds, out=str(out)))
+    report = run_measured(RunConfig(drug="Erlotinib", sc=str(path), seeds=seeds, out=str(out)), verbose=True)
     keep = ("cells", "genes", "wall_seconds", "seconds_per_stage", "peak_rss_mib_per_stage")
     return {"seeds": seeds, "input_written_seconds": made, **{k: report[k] for k in keep},
             "peak_rss_mib": max(report["peak_rss_mib_per_stage"].values())}

@@ -21,7 +21,7 @@ from .preprocess import harmonize, scaled_matrix
 from .results import h5_safe, write_atomic
 from .tools.baselines import BOOSTING_ITER, BOOSTING_PCS, choose_boosting, choose_c, gradient_boosting, logistic_regression
 from .tools.metrics import binary_metrics, summarize
-from .tools.embedding import neighbors_umap
+from .tools.embedding import neighbors_umap, reduce_representation, umap_start
 from .tools.stability import seed_uncertainty
 from .config import RunConfig, config_from_dict, run_name
 from .train import Cancelled, resolve_device
@@ -47,17 +47,24 @@ def _data_checksums(cfg: RunConfig) -> dict:
     return out
 
 
-def _embed(adata: ad.AnnData, latent: np.ndarray, *, seed: int, cluster: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def _embed(adata: ad.AnnData, latent: np.ndarray, *, seed: int, cluster: bool,
+           n_components: int) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """UMAP (and Leiden clusters) of the cells from a latent code, its kNN graph on the code's top
+    ``n_components`` principal components; with a record of how."""
     import scanpy as sc
 
+    rep, kept = reduce_representation(latent, n_components=n_components, seed=seed)
     tmp = ad.AnnData(np.zeros((latent.shape[0], 1), dtype=np.float32), obs=pd.DataFrame(index=adata.obs_names))
-    tmp.obsm["X_latent"] = latent
-    neighbors_umap(tmp, use_rep="X_latent", seed=seed)
+    tmp.obsm["rep"] = rep
+    neighbors_umap(tmp, use_rep="rep", seed=seed)
     leiden = None
     if cluster:
         sc.tl.leiden(tmp, flavor="igraph", n_iterations=2, random_state=seed, directed=False)
         leiden = tmp.obs["leiden"].to_numpy()
-    return tmp.obsm["X_umap"], leiden
+    how = {"latent_columns": int(latent.shape[1]), "knn_on": f"top {rep.shape[1]} principal components"
+           if rep.shape[1] < latent.shape[1] else "the latent code", "variance_kept": round(kept, 4),
+           "umap_start": umap_start(len(rep)), "n_neighbors": 15, "seed": seed}
+    return tmp.obsm["X_umap"], leiden, how
 
 
 def _label_names(score: np.ndarray, threshold: float) -> pd.Categorical:
@@ -169,10 +176,13 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     with timer.stage("embed"):
         result.obsm["X_latent"] = models[0].get_latent()
         result.obsm["X_latent_pretransfer"] = models[0].get_latent(transferred=False)
-        result.obsm["X_umap"], leiden = _embed(result, result.obsm["X_latent"], seed=seeds[0], cluster=True)
+        width = train_cfg.n_latent
+        result.obsm["X_umap"], leiden, how = _embed(result, result.obsm["X_latent"], seed=seeds[0], cluster=True,
+                                                    n_components=width)
         result.obs["leiden"] = pd.Categorical(leiden)
-        result.obsm["X_umap_pretransfer"], _ = _embed(result, result.obsm["X_latent_pretransfer"], seed=seeds[0],
-                                                      cluster=False)
+        result.obsm["X_umap_pretransfer"], _, how_pre = _embed(result, result.obsm["X_latent_pretransfer"],
+                                                               seed=seeds[0], cluster=False, n_components=width)
+        result.uns["embedding"] = h5_safe({"X_umap": how, "X_umap_pretransfer": how_pre})
     if analyse is not None:
         checkpoint("analysis")
         report({"stage": "analyse", "fraction": 0.92, "message": "attributions, signatures, DEG correlation"})
