@@ -8,6 +8,13 @@ METRICS = ("auroc", "ap", "f1", "mcc", "balanced_accuracy")
 DEFAULT_THRESHOLD = 0.5
 
 
+def _labelled(y_true, score) -> tuple[np.ndarray, np.ndarray]:
+    """The rows with both a label and a score: labels as booleans (1 = True), scores as float."""
+    y, s = np.asarray(y_true, dtype=float), np.asarray(score, dtype=float)
+    keep = np.isfinite(y) & np.isfinite(s)
+    return y[keep] == 1, s[keep]
+
+
 def score_curves(y_true, score) -> dict[str, np.ndarray | float]:
     """ROC and precision-recall curves of scores against binary labels (1 = positive; rows with a missing label or
     score left out), from one sort: a point per distinct score, as scikit-learn's ``roc_curve`` (without dropping
@@ -19,10 +26,7 @@ def score_curves(y_true, score) -> dict[str, np.ndarray | float]:
     dict with ``fpr``, ``tpr``, ``recall``, ``precision`` (arrays from the highest threshold down), ``auroc``,
     ``ap``; raises ValueError where the labels hold one class.
     """
-    y = np.asarray(y_true, dtype=float)
-    s = np.asarray(score, dtype=float)
-    keep = np.isfinite(y) & np.isfinite(s)
-    y, s = y[keep] == 1, s[keep]
+    y, s = _labelled(y_true, score)
     n_pos = int(y.sum())
     if n_pos == 0 or n_pos == len(y):
         raise ValueError("labels must hold both classes")
@@ -44,10 +48,7 @@ def binary_metrics(y_true, score, *, threshold: float = DEFAULT_THRESHOLD) -> di
     AUROC and AP from :func:`score_curves`, the rest from the four counts at ``threshold``: equal to
     scikit-learn's metrics and ~5x faster on a 500k-cell selection (one sort, no label encoding).
     """
-    y = np.asarray(y_true, dtype=float)
-    s = np.asarray(score, dtype=float)
-    keep = np.isfinite(y) & np.isfinite(s)
-    y, s = y[keep] == 1, s[keep]
+    y, s = _labelled(y_true, score)
     n_pos = int(y.sum())
     if n_pos == 0 or n_pos == len(y):
         return {m: float("nan") for m in METRICS}
