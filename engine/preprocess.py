@@ -32,22 +32,36 @@ ROW_CHUNK = 8192  # rows standardised at a time
 
 
 def _sample_z(block, eps: float) -> np.ndarray:
-    """Rows of a dense or sparse block z-scored across their genes, as float64."""
-    block = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
-    return (block - block.mean(1, keepdims=True)) / (block.std(1, keepdims=True) + eps)
+    """Rows of a dense or sparse block z-scored across their genes, as a new float32 array (each row's mean and sd
+    from float64 sums; a sparse block's from its non-zeros, before it is made dense)."""
+    g = block.shape[1]
+    if sp.issparse(block):
+        total = np.asarray(block.sum(axis=1, dtype=np.float64)).ravel()
+        squares = np.asarray(block.multiply(block).sum(axis=1, dtype=np.float64)).ravel()
+        z = block.toarray().astype(np.float32, copy=False)
+    else:
+        z = np.array(block, dtype=np.float32)  # a copy: the caller's matrix is never changed
+        total, squares = z.sum(1, dtype=np.float64), np.square(z, dtype=np.float64).sum(1)
+    mean = total / max(g, 1)
+    sd = np.sqrt(np.maximum(squares / max(g, 1) - mean ** 2, 0.0))
+    z -= mean[:, None].astype(np.float32)
+    z *= (1.0 / (sd + eps))[:, None].astype(np.float32)
+    return z
 
 
 def gene_moments(X, *, eps: float = 1e-6, chunk: int = ROW_CHUNK) -> tuple[np.ndarray, np.ndarray]:
     """Per-gene mean and scale (sd; 1 where a gene is constant) of ``X`` after the per-sample z-score, in two passes
-    over ``chunk`` rows at a time: nothing of the input's size is ever held."""
+    over ``chunk`` rows at a time (float64 sums): nothing of the input's size is ever held."""
     n, g = X.shape
     mean = np.zeros(g)
     for s in range(0, n, chunk):
-        mean += _sample_z(X[s:s + chunk], eps).sum(0)
+        mean += _sample_z(X[s:s + chunk], eps).sum(0, dtype=np.float64)
     mean /= max(n, 1)
     var = np.zeros(g)
     for s in range(0, n, chunk):
-        var += ((_sample_z(X[s:s + chunk], eps) - mean) ** 2).sum(0)
+        z = _sample_z(X[s:s + chunk], eps)
+        z -= mean.astype(np.float32)
+        var += np.square(z, out=z).sum(0, dtype=np.float64)
     sd = np.sqrt(var / max(n, 1))
     return mean, np.where(sd > eps, sd, 1.0)
 
@@ -67,6 +81,7 @@ class ScaledRows:
         if source.shape[1] != len(mean) or len(mean) != len(scale):
             raise ValueError("source, mean and scale must have one entry per gene")
         self.source, self.mean, self.scale, self.eps = source, np.asarray(mean), np.asarray(scale), eps
+        self._mean32, self._scale32 = self.mean.astype(np.float32), self.scale.astype(np.float32)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -80,7 +95,10 @@ class ScaledRows:
             raise TypeError("ScaledRows takes rows only (index the columns of the result)")
         if isinstance(rows, (int, np.integer)):
             return self[[rows]][0]
-        return ((_sample_z(self.source[rows], self.eps) - self.mean) / self.scale).astype(np.float32)
+        z = _sample_z(self.source[rows], self.eps)
+        z -= self._mean32
+        z /= self._scale32
+        return z
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         out = np.empty(self.shape, dtype=np.float32)
