@@ -56,15 +56,19 @@ class GeneMajor:
 
     def row_moments(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-gene sum and sum of squares (float64) over the cells ``rows``, a block of genes at a time, gathered
-        from the memory-mapped file (only those cells' pages are read; at half of a million cells a third of the
-        time of reading each block whole first)."""
+        from that block memory-mapped (only those cells' pages are read, and one block is mapped at a time, so
+        the worker's resident memory grows by one block, not by the file): at half of a million cells a third of
+        the time of reading each block whole first."""
         rows = np.asarray(rows)
         s, q = np.zeros(self.n_genes), np.zeros(self.n_genes)
         step = max(1, BLOCK_BYTES // (4 * self.n_cells))
-        genes = np.memmap(self.path, dtype=np.float32, mode="r", shape=(self.n_genes, self.n_cells))
         for j0 in range(0, self.n_genes, step):
-            sub = genes[j0:j0 + step][:, rows].astype(np.float64)
-            s[j0:j0 + step], q[j0:j0 + step] = sub.sum(1), np.square(sub).sum(1)
+            j1 = min(self.n_genes, j0 + step)
+            block = np.memmap(self.path, dtype=np.float32, mode="r", offset=4 * j0 * self.n_cells,
+                              shape=(j1 - j0, self.n_cells))
+            sub = block[:, rows].astype(np.float64)
+            del block  # unmapped before the next block is mapped
+            s[j0:j1], q[j0:j1] = sub.sum(1), np.square(sub).sum(1)
         return s, q
 
 
