@@ -66,9 +66,10 @@ class GeneMajor:
             j1 = min(self.n_genes, j0 + step)
             block = np.memmap(self.path, dtype=np.float32, mode="r", offset=4 * j0 * self.n_cells,
                               shape=(j1 - j0, self.n_cells))
-            sub = block[:, rows].astype(np.float64)
+            sub = block[:, rows]
             del block  # unmapped before the next block is mapped
-            s[j0:j1], q[j0:j1] = sub.sum(1), np.square(sub).sum(1)
+            # float64 sums of the float32 values, without a float64 copy of them
+            s[j0:j1], q[j0:j1] = sub.sum(1, dtype=np.float64), np.einsum("ij,ij->i", sub, sub, dtype=np.float64)
         return s, q
 
 
