@@ -27,16 +27,37 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             } else { return null; }
             return out;
         },
+        axisChange: function (ev) {
+            // the part of a plotly_relayout event that moves an axis (zoom, pan, autoscale), or null
+            var out = null;
+            Object.keys(ev || {}).forEach(function (k) {
+                if (/^[xy]axis\d*\.(range|autorange)/.test(k)) { out = out || {}; out[k] = ev[k]; }
+            });
+            return out;
+        },
         attach: function (gd, id) {
-            // ours is the only listener: dcc.Graph's own one (which turns the event into selectedData) is removed
-            var self = window.dash_clientside.selection, listeners = gd._ev.listeners('plotly_selected');
-            if (listeners.length === 1 && listeners[0] === gd.__selectionHandler) { return; }
+            // ours are the only listeners: dcc.Graph's own ones are removed. Its plotly_selected listener turns
+            // the event into selectedData; its plotly_relayout listener copies each changed layout key (a
+            // drawn selection's outline, the drag mode) back into the figure prop, which replots the whole
+            // figure (100k points) and fires every callback on the figure: a box or lasso on the UMAP waited
+            // ~250 ms for it before its request left. Ours passes on zoom and pan only, as relayoutData (the
+            // shared link's zoom), which a selection no longer overwrites.
+            var self = window.dash_clientside.selection;
+            var selected = gd._ev.listeners('plotly_selected'), relayout = gd._ev.listeners('plotly_relayout');
+            if (selected.length === 1 && selected[0] === gd.__selectionHandler &&
+                relayout.length === 1 && relayout[0] === gd.__relayoutHandler) { return; }
             gd.__selectionHandler = gd.__selectionHandler || function (ev) {
                 var message = ev && self.gesture(id, ev, gd);
                 if (message) { window.dash_clientside.set_props('raw-selection', {data: message}); }
             };
+            gd.__relayoutHandler = gd.__relayoutHandler || function (ev) {
+                var axes = self.axisChange(ev);
+                if (axes) { window.dash_clientside.set_props(id, {relayoutData: axes}); }
+            };
             gd.removeAllListeners('plotly_selected');
             gd.on('plotly_selected', gd.__selectionHandler);
+            gd.removeAllListeners('plotly_relayout');
+            gd.on('plotly_relayout', gd.__relayoutHandler);
         },
         listen: function (figure, id) {
             var self = window.dash_clientside.selection;

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -219,3 +220,32 @@ def test_explore_011_run_status_shows_on_a_first_load(dash_duo, results_dir, tmp
     _start(dash_duo, app)
     dash_duo.wait_for_contains_text("#run-status", "a reason the reader must see", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#index-alerts", "corrupt.h5ad is listed as unreadable", timeout=TIMEOUT)
+
+
+def test_explore_012_a_selection_after_a_zoom_keeps_the_zoom_in_the_link_and_leaves_the_figure(dash_duo, explore_app):
+    """A box drawn on the zoomed UMAP: the view link still carries the zoom (the box's relayout event replaced it),
+    and the UMAP is not replotted (dcc.Graph's own relayout listener copied the drawn box into the figure prop,
+    which replotted every point before the selection's request left)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    _start(dash_duo, explore_app)
+    d = dash_duo.driver
+    WebDriverWait(d, TIMEOUT).until(lambda d: d.execute_script(
+        "var g = document.querySelector('#umap .js-plotly-plot'); return !!(g && g._ev && g.__relayoutHandler &&"
+        " g._ev.listeners('plotly_relayout').length === 1);"))  # our listener is attached
+    d.execute_script(
+        "var g = document.querySelector('#umap .js-plotly-plot');"
+        "var xa = g._fullLayout.xaxis.range, ya = g._fullLayout.yaxis.range;"
+        "window.__zoom = [xa[0], xa[0] + 0.8 * (xa[1] - xa[0]), ya[0], ya[0] + 0.8 * (ya[1] - ya[0])];"
+        "Plotly.relayout(g, {'xaxis.range': window.__zoom.slice(0, 2), 'yaxis.range': window.__zoom.slice(2)});"
+        "window.__replots = 0; g.on('plotly_react', function() { window.__replots += 1; });")
+    _select_left_half(dash_duo, "umap")
+    dash_duo.wait_for_contains_text("#selection-info", "of 108 cells", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#sel-deg-table .ag-cell", timeout=TIMEOUT)  # every panel has answered
+    assert d.execute_script("return window.__replots;") == 0
+    dash_duo.find_element("#view-link-make").click()
+    WebDriverWait(d, TIMEOUT).until(lambda d: d.find_element("css selector", "#view-link").get_attribute("value"))
+    zoom = parse_qs(urlsplit(d.find_element("css selector", "#view-link").get_attribute("value")).query)["zoom"][0]
+    want = d.execute_script("return window.__zoom;")
+    assert [float(v) for v in zoom.split(",")] == pytest.approx(want, rel=1e-3, abs=1e-3)
+    assert dash_duo.get_logs() == []
