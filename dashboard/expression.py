@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from engine.provenance import file_identity, pid_alive
 
 BLOCK_BYTES = 32 * 2**20  # memory for one block of X while building, or of genes while summing
+GATHER_BELOW = 5  # a selection of under a fifth of the cells is gathered; more, read in one pass (groups_moments)
 LAYER_TAG = "@"  # a layer's store is named <result>@<layer>-<key>.f32 (result names never hold "@")
 
 
@@ -55,19 +56,53 @@ class GeneMajor:
         return np.fromfile(self.path, dtype=np.float32, count=self.n_cells, offset=4 * j * self.n_cells)
 
     def row_moments(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-gene sum and sum of squares (float64) over the cells ``rows``, a block of genes at a time, gathered
-        from that block memory-mapped (only those cells' pages are read, and one block is mapped at a time, so
-        the worker's resident memory grows by one block, not by the file): 200 genes x 1M cells with 38 % selected
-        0.36 s in-process, against ~0.7 s reading each block whole first."""
+        """Per-gene sum and sum of squares (float64) over the cells ``rows``: :meth:`groups_moments` for one group,
+        or, for fewer than one cell in ``GATHER_BELOW``, only those cells' values gathered from each block (at
+        100k cells x 1,438 genes the gather takes 0.05 / 0.12 / 0.20 s for 0.1 / 10 / 38 % of the cells, the
+        one pass 0.14 s whatever the share)."""
         rows = np.asarray(rows)
-        s, q = np.zeros(self.n_genes), np.zeros(self.n_genes)
-        step = max(1, BLOCK_BYTES // (4 * self.n_cells))
+        if len(rows) * GATHER_BELOW < self.n_cells:
+            return self._gathered_moments(rows)
+        s, q = self.groups_moments([rows])
+        return s[:, 0], q[:, 0]
+
+    def groups_moments(self, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-gene sums and sums of squares (genes x groups, float64) over each group of cells (row indices), in
+        one pass over the file: a block of genes at a time is memory-mapped (one block mapped at a time, so the
+        worker's resident memory grows by one block, not by the file), centred on each gene's mean over all
+        cells and multiplied by the groups' 0/1 indicator columns (a matrix product). Centring keeps the float32
+        products' rounding far below a gene's variance: the sums are rebuilt in float64 from the centred ones.
+        A selection of 38 % of 100k cells x 1,438 genes: 0.13 s, against 0.20 s gathering the selected cells'
+        values from each block."""
+        weights = np.zeros((self.n_cells, len(groups)), dtype=np.float32)
+        for k, rows in enumerate(groups):
+            weights[np.asarray(rows), k] = 1.0
+        sizes = weights.sum(0, dtype=np.float64)
+        mean = self.moments[0] / max(self.n_cells, 1)
+        s, q = np.zeros((self.n_genes, len(groups))), np.zeros((self.n_genes, len(groups)))
+        for j0, j1, block in self._blocks():
+            mu = mean[j0:j1, None]
+            centred = block - mu.astype(np.float32)
+            del block  # unmapped before the next block is mapped
+            s_c = (centred @ weights).astype(np.float64)
+            np.square(centred, out=centred)
+            q_c = (centred @ weights).astype(np.float64)
+            s[j0:j1] = s_c + mu * sizes
+            q[j0:j1] = q_c + 2 * mu * s_c + mu ** 2 * sizes
+        return s, q
+
+    def _blocks(self):
+        step = max(1, BLOCK_BYTES // (4 * max(self.n_cells, 1)))
         for j0 in range(0, self.n_genes, step):
             j1 = min(self.n_genes, j0 + step)
-            block = np.memmap(self.path, dtype=np.float32, mode="r", offset=4 * j0 * self.n_cells,
-                              shape=(j1 - j0, self.n_cells))
+            yield j0, j1, np.memmap(self.path, dtype=np.float32, mode="r", offset=4 * j0 * self.n_cells,
+                                    shape=(j1 - j0, self.n_cells))
+
+    def _gathered_moments(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s, q = np.zeros(self.n_genes), np.zeros(self.n_genes)
+        for j0, j1, block in self._blocks():
             sub = block[:, rows]
-            del block  # unmapped before the next block is mapped
+            del block
             # float64 sums of the float32 values, without a float64 copy of them
             s[j0:j1], q[j0:j1] = sub.sum(1, dtype=np.float64), np.einsum("ij,ij->i", sub, sub, dtype=np.float64)
         return s, q

@@ -99,8 +99,11 @@ def groups_de(X, a: np.ndarray, b: np.ndarray | None = None, *, genes) -> pd.Dat
     n1, n2 = int(a.sum()), int(b.sum())
     if n1 < 2 or n2 < 2:
         raise ValueError("a comparison of two groups needs at least two cells in each")
-    moments = X.row_moments if hasattr(X, "row_moments") else (lambda rows: row_moments(X, rows))
-    (s1, q1), (s2, q2) = moments(np.flatnonzero(a)), moments(np.flatnonzero(b))
+    if hasattr(X, "groups_moments"):  # both groups in one pass over the store
+        s, q = X.groups_moments([np.flatnonzero(a), np.flatnonzero(b)])
+        (s1, q1), (s2, q2) = (s[:, 0], q[:, 0]), (s[:, 1], q[:, 1])
+    else:
+        (s1, q1), (s2, q2) = row_moments(X, np.flatnonzero(a)), row_moments(X, np.flatnonzero(b))
     return _welch_table(s1, q1, n1, s2, q2, n2, genes)
 
 
