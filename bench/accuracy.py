@@ -1,13 +1,17 @@
 """Accuracy on every catalog pair with single-cell labels: transfer vs no-transfer vs logistic regression.
 
-python bench/accuracy.py [--seeds 5] [--impute autoencoder] [--bulk-cv] [--center-loss] [--out bench/out]
-  -> JSON on stdout
+python bench/accuracy.py [--seeds 5] [--impute autoencoder] [--bulk-cv] [--center-loss]
+                         [--train-variant '{"encoder_type": "vae"}' ...] [--out bench/out]  -> JSON on stdout
 
 With ``--bulk-cv`` each pair is run a second time with the model's settings chosen by 5-fold CV on the bulk lines.
 
 With ``--center-loss`` each pair is run three more times: on GDSC with the tissue center loss (at its fixed weight,
 ``engine.config.CENTER_LOSS_ON``), and on GDSC + CCLE rows of the same lines (their shared genes) without and
 with it.
+
+With ``--train-variant JSON`` (repeatable) each pair is run once more with those model settings changed
+(``engine.config.TrainConfig`` fields), reported under ``with_<field>_<value>``: how the settings tried and kept
+out of the defaults were measured.
 
 With ``--impute METHOD`` each pair is run a second time with the cells' dropouts imputed first; a pair whose cells
 cannot be imputed (z-scored tables hold no dropout zeros) reports why instead.
@@ -16,6 +20,7 @@ cannot be imputed (z-scored tables hold no dropout zeros) reports why instead.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 import numpy as np
@@ -65,6 +70,8 @@ def main() -> None:
     ap.add_argument("--impute", default="none", choices=limits(RunConfig, "impute")["choices"])
     ap.add_argument("--bulk-cv", action="store_true")
     ap.add_argument("--center-loss", action="store_true")
+    ap.add_argument("--train-variant", action="append", default=[], type=json.loads,
+                    help="model settings to change, as JSON (repeatable)")
     ap.add_argument("--only-variants", action="store_true", help="skip the default run of each pair")
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
     args = ap.parse_args()
@@ -91,6 +98,10 @@ def main() -> None:
             variants[f"with_{args.impute}_imputation"] = {"impute": args.impute}
         if args.bulk_cv:
             variants["with_bulk_cv_choice"] = {"bulk_cv": True}
+        for change in args.train_variant:
+            name = "with_" + "_".join(f"{k}_{v}" for k, v in sorted(change.items())).replace(" ", "")
+            change = {k: tuple(v) if isinstance(v, list) else v for k, v in change.items()}  # hidden sizes
+            variants[name] = {"train": dataclasses.replace(TrainConfig(), **change)}
         for key, change in variants.items():
             try:
                 other = run_measured(RunConfig(drug=ds.drug, sc=ds.id, response=response, seeds=args.seeds,

@@ -80,7 +80,7 @@ BULK_SOURCES = {"gdsc": "GDSC (975 lines, all genes)", "gdsc+ccle": "GDSC + CCLE
 class TrainConfig:
     """Settings, fixed in advance (see README, 'Scientific honesty'); none is tuned on single-cell labels."""
 
-    encoder_type: str = _opt("ae", choices=ENCODERS, help="encoder")
+    encoder_type: str = _opt("vae", choices=ENCODERS, help="encoder")
     hidden: tuple[int, ...] = _opt((256,), low=1, high=8192, help="hidden layer sizes")
     n_latent: int = _opt(64, low=2, high=1024, help="latent dimensions")
     predictor_hidden: int = _opt(32, low=1, high=4096, help="predictor hidden size")
@@ -91,7 +91,7 @@ class TrainConfig:
     batch_size: int = _opt(128, low=4, high=65536, help="batch size")
     pretrain_epochs: int = _opt(100, low=1, high=1000, help="bulk epochs")
     patience: int = _opt(5, low=1, high=1000, help="patience")
-    members: int = _opt(5, low=1, high=20, help="networks per seed: cross-fitted over the bulk lines (each holds "
+    members: int = _opt(10, low=1, high=20, help="networks per seed: cross-fitted over the bulk lines (each holds "
                                                "out its own fold to choose its checkpoints), logits averaged")
     transfer_epochs: int = _opt(30, low=0, high=1000, help="transfer epochs")
     aligner: str = _opt("mmd", choices=ALIGNERS, help="aligner")

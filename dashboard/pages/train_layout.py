@@ -25,6 +25,8 @@ JOB_COLUMNS = [("name", "run"), ("kind", "kind"), ("status", "status"), ("progre
 
 IMPUTE_LABELS = {"none": "no imputation", "autoencoder": "masked autoencoder", "knn": "kNN average",
                  "diffusion": "diffusion (MAGIC-style)", "gene_mean": "gene's non-zero mean"}
+ENCODER_LABELS = {"ae": "autoencoder", "dae": "denoising autoencoder", "vae": "variational autoencoder"}
+ALIGNER_LABELS = {"mmd": "MMD", "coral": "CORAL"}  # "none" (no alignment) is the no-transfer model every run has
 
 
 def single_cell_options() -> list[dict]:
@@ -37,10 +39,15 @@ def _field(label: str, component, *, width: int = 6, help_: str = "") -> dbc.Col
     return dbc.Col([dbc.Label(label), component, dbc.FormText(help_) if help_ else None], md=width, className="mb-2")
 
 
+def _default(settings, name: str):
+    """A field's default in the settings dataclass (engine/config.py)."""
+    return next(f.default for f in fields(settings) if f.name == name)
+
+
 def _whole_number(input_id: str, settings, name: str, *, value=None) -> dbc.Input:
     """A number input whose range and default come from the settings dataclass (engine/config.py)."""
     meta = limits(settings, name)
-    default = value if value is not None else next(f.default for f in fields(settings) if f.name == name)
+    default = value if value is not None else _default(settings, name)
     return dbc.Input(id=input_id, type="number", min=meta["low"], max=meta["high"], step=1, value=default)
 
 
@@ -73,11 +80,12 @@ def layout(*, max_upload_mb: float) -> html.Div:
                               "recovers and invents")]),
     ])], className="mb-3")
     model_card = dbc.Card([dbc.CardHeader("Model"), dbc.CardBody([
-        dbc.Row([_field("Encoder", dbc.Select(id="train-encoder", value="ae", options=[
-                     {"label": "autoencoder", "value": "ae"}, {"label": "denoising autoencoder", "value": "dae"},
-                     {"label": "variational autoencoder", "value": "vae"}]), width=4),
-                 _field("Aligner", dbc.Select(id="train-aligner", value="mmd", options=[
-                     {"label": "MMD", "value": "mmd"}, {"label": "CORAL", "value": "coral"}]), width=4),
+        dbc.Row([_field("Encoder", dbc.Select(id="train-encoder", value=_default(TrainConfig, "encoder_type"), options=[
+                     {"label": ENCODER_LABELS.get(e, e), "value": e}
+                     for e in limits(TrainConfig, "encoder_type")["choices"]]), width=4),
+                 _field("Aligner", dbc.Select(id="train-aligner", value=_default(TrainConfig, "aligner"), options=[
+                     {"label": ALIGNER_LABELS[a], "value": a}
+                     for a in limits(TrainConfig, "aligner")["choices"] if a in ALIGNER_LABELS]), width=4),
                  _field("Device", dbc.Select(id="train-device", value="auto", options=[
                      {"label": "auto (GPU if the worker has one)", "value": "auto"}, {"label": "CPU", "value": "cpu"},
                      {"label": "CUDA", "value": "cuda"}]), width=4)]),
