@@ -7,7 +7,7 @@ from dataclasses import fields
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from engine.config import BULK_SOURCES, SCREENS, RunConfig, TrainConfig, limits
+from engine.config import BULK_SOURCES, SCREENS, RunConfig, TrainConfig, field_default, limits
 from engine.data import catalog
 
 from ..tables import data_grid, grid_columns
@@ -41,7 +41,7 @@ def _field(label: str, component, *, width: int = 6, help_: str = "") -> dbc.Col
 
 def _default(settings, name: str):
     """A field's default in the settings dataclass (engine/config.py)."""
-    return next(f.default for f in fields(settings) if f.name == name)
+    return next(field_default(f) for f in fields(settings) if f.name == name)
 
 
 def _whole_number(input_id: str, settings, name: str, *, value=None) -> dbc.Input:
@@ -54,10 +54,10 @@ def _whole_number(input_id: str, settings, name: str, *, value=None) -> dbc.Inpu
 def layout(*, max_upload_mb: float) -> html.Div:
     data_card = dbc.Card([dbc.CardHeader("Data"), dbc.CardBody([
         dbc.Row([_field("Bulk response (GDSC cell lines)", dcc.Dropdown(id="train-response", options=RESPONSES,
-                                                                       value=RunConfig.__dataclass_fields__["response"].default,
+                                                                       value=_default(RunConfig, "response"),
                                                                        clearable=False)),
                  _field("GDSC screen", dcc.Dropdown(id="train-screen", options=list(SCREENS),
-                                                    value="GDSC2", clearable=False), help_="for LN_IC50 and AUC")]),
+                                                    value=_default(RunConfig, "screen"), clearable=False), help_="for LN_IC50 and AUC")]),
         dbc.Row([_field("Drug", dcc.Dropdown(id="train-drug", placeholder="type to search drugs...")),
                  _field("Single-cell data", dcc.Dropdown(id="train-sc", options=single_cell_options(),
                                                          value="scad_plx4720", clearable=False))]),
@@ -73,7 +73,7 @@ def layout(*, max_upload_mb: float) -> html.Div:
         dbc.Row([_field("QC decision (its flagged cells are left out)", dcc.Dropdown(id="train-qc", placeholder="none"),
                         help_="made on the QC page for this dataset"),
                  _field("Impute dropouts first", dbc.Select(
-                     id="train-impute", value=RunConfig.__dataclass_fields__["impute"].default,
+                     id="train-impute", value=_default(RunConfig, "impute"),
                      options=[{"label": IMPUTE_LABELS.get(m, m), "value": m}
                               for m in limits(RunConfig, "impute")["choices"]]),
                         help_="counts or log-normalised cells only; see the Imputation page for what each method "
@@ -86,7 +86,7 @@ def layout(*, max_upload_mb: float) -> html.Div:
                  _field("Aligner", dbc.Select(id="train-aligner", value=_default(TrainConfig, "aligner"), options=[
                      {"label": ALIGNER_LABELS[a], "value": a}
                      for a in limits(TrainConfig, "aligner")["choices"] if a in ALIGNER_LABELS]), width=4),
-                 _field("Device", dbc.Select(id="train-device", value="auto", options=[
+                 _field("Device", dbc.Select(id="train-device", value=_default(TrainConfig, "device"), options=[
                      {"label": "auto (GPU if the worker has one)", "value": "auto"}, {"label": "CPU", "value": "cpu"},
                      {"label": "CUDA", "value": "cuda"}]), width=4)]),
         dbc.Row([_field("Bulk epochs", _whole_number("train-pretrain-epochs", TrainConfig, "pretrain_epochs"), width=4),
