@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("torch", "numpy", "scipy", "pandas", "anndata", "scanpy", "scikit-learn", "captum", "umap-learn", "leidenalg")
+PACKAGES = ("torch", "numpy", "scipy", "pandas", "anndata", "scanpy", "scikit-learn", "umap-learn", "leidenalg")
 
 
 def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Integrated gradients (captum) of the sensitivity output with respect to each input gene."""
+"""Integrated gradients of the sensitivity output with respect to each input gene."""
 
 from __future__ import annotations
 
@@ -6,37 +6,58 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 import torch
-from captum.attr import IntegratedGradients
 from scipy import stats
+from torch import nn
 
-from ..module import TransferNetwork
+from ..module import MemberEnsemble, TransferNetwork
 from ..preprocess import scaled_matrix
 
 
-class _Sensitivity(torch.nn.Module):
-    """Scaled genes -> probability of 'sensitive' (the network's transferred path, deterministic)."""
-
-    def __init__(self, net: TransferNetwork):
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z, _ = self.net.encode(x)
-        return torch.sigmoid(self.net.predictor(z))
+def _members(net: nn.Module) -> list[TransferNetwork]:
+    """The :class:`TransferNetwork` members a network's output averages (itself when it is one)."""
+    return list(net.members) if isinstance(net, MemberEnsemble) else [net]
 
 
-def integrated_gradients(X: np.ndarray, nets: list[TransferNetwork], *, n_steps: int = 32,
+def _head(member: TransferNetwork, h: torch.Tensor) -> torch.Tensor:
+    """A member's logit from its first encoder layer's output ``h`` (the rest of its deterministic path)."""
+    return member.predictor(member.encoder.mean(member.encoder.body[1:](h)))
+
+
+def gauss_legendre(n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre points and weights on [0, 1] (captum's default ``method="gausslegendre"``)."""
+    x, w = np.polynomial.legendre.leggauss(n_steps)
+    return 0.5 * (x + 1), 0.5 * w
+
+
+def integrated_gradients(X: np.ndarray, nets: list[nn.Module], *, n_steps: int = 32,
                          batch_size: int = 512) -> np.ndarray:
-    """Cells x genes attributions, averaged over the networks (seeds); baseline = the all-zero (average) profile."""
-    total = np.zeros_like(X, dtype=np.float32)
+    """Cells x genes integrated gradients of P(sensitive), averaged over the networks (seeds); baseline = the
+    all-zero (average) profile, Gauss-Legendre quadrature of ``n_steps`` points.
+
+    The same quantity as captum's ``IntegratedGradients`` (a test checks they agree), computed through the first
+    encoder layer once instead of once per step: with a zero baseline that layer's input on the path is ``a x``,
+    so its output is ``a (W x) + b``, and the gradient for the genes is ``W^T`` times the gradient at that output.
+    Only the small layers after it run at every step, and the step-averaged gradient goes back through ``W`` once.
+    A network that averages members (:class:`engine.module.MemberEnsemble`) is attributed as one function: the
+    sigmoid of its members' mean logit.
+    """
+    alphas, weights = (torch.as_tensor(v, dtype=torch.float32) for v in gauss_legendre(n_steps))
+    total = np.zeros(X.shape, dtype=np.float32)
     for net in nets:
         net.eval()
+        members = _members(net)
         device = next(net.parameters()).device
-        ig = IntegratedGradients(_Sensitivity(net))
+        a, w = alphas.to(device)[None, :, None], weights.to(device)[None, :, None]
         for start in range(0, X.shape[0], batch_size):
             x = torch.as_tensor(X[start:start + batch_size], dtype=torch.float32, device=device)
-            att = ig.attribute(x, baselines=torch.zeros_like(x), n_steps=n_steps, internal_batch_size=4096)
-            total[start:start + batch_size] += att.detach().cpu().numpy()
+            first = [m.encoder.body[0] for m in members]
+            with torch.no_grad():
+                paths = [(a * (x @ f.weight.T)[:, None, :] + f.bias).requires_grad_(True) for f in first]
+            logits = torch.stack([_head(m, h.reshape(-1, h.shape[-1])) for m, h in zip(members, paths)]).mean(0)
+            grads = torch.autograd.grad(torch.sigmoid(logits).sum(), paths)
+            with torch.no_grad():
+                att = sum((g * w).sum(1) @ f.weight for g, f in zip(grads, first)) * x
+            total[start:start + batch_size] += att.cpu().numpy()
     total /= max(len(nets), 1)
     return total
 
