@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .folds import line_groups
 from .module import TransferNetwork
 from .preprocess import ScaledRows, scaled_matrix
 from .train import CancelHook, ProgressHook, TrainConfig, TrainResult, build_network, resolve_device, train
@@ -49,7 +50,8 @@ class DrugResponseModel:
         self.seed = seed
         self.result = train(_matrix(self.bulk, self.layer), self.bulk.obs["response"].to_numpy(dtype=np.float32),
                             _matrix(self.cells, self.layer), config=self.config, seed=seed,
-                            progress=progress, cancel=cancel, bulk_groups=self._groups())
+                            progress=progress, cancel=cancel, bulk_groups=self._groups(),
+                            bulk_lines=line_groups(self.bulk))
         return self
 
     def _groups(self) -> np.ndarray | None:

@@ -21,9 +21,9 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .config import TrainConfig  # noqa: F401  (re-exported: engine.train.TrainConfig)
+from .folds import stratified_folds, validation_split
 from .module import ALIGNERS, GroupCenters, MemberEnsemble, TransferNetwork
 
 
@@ -100,22 +100,24 @@ def _auroc(y, logits) -> float:
     return float(roc_auc_score(y, logits)) if len(np.unique(y)) == 2 else float("nan")
 
 
-def member_splits(bulk_y: np.ndarray, *, members: int, val_fraction: float, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def member_splits(bulk_y: np.ndarray, *, members: int, val_fraction: float, seed: int,
+                  lines: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """(training rows, validation rows) of each member of one seed.
 
     One member: a stratified random ``val_fraction`` of the lines held out. Several: stratified folds over the
     lines (cross-fitting), member k validated on fold k and trained on the rest, so every line trains all members
-    but one and chooses the checkpoint of exactly one."""
-    rows = np.arange(len(bulk_y))
+    but one and chooses the checkpoint of exactly one. ``lines`` (a code per row, see
+    :func:`engine.folds.line_groups`) keeps the rows of one line on one side of every split."""
     if members == 1:
-        return [tuple(train_test_split(rows, test_size=val_fraction, stratify=bulk_y, random_state=seed))]
-    smallest = int(np.bincount(bulk_y.astype(int)).min())
+        return [validation_split(bulk_y, fraction=val_fraction, seed=seed, groups=lines)]
+    per_class = [len(np.unique(np.flatnonzero(bulk_y == c) if lines is None else lines[bulk_y == c])) for c in (0, 1)]
+    smallest = min(per_class)
     if smallest < members:
         from .data.errors import DataError
 
         raise DataError(f"The bulk data hold {smallest} line(s) of their smaller class; {members} members need at "
                         f"least {members} (use fewer networks per seed)")
-    return list(StratifiedKFold(members, shuffle=True, random_state=seed).split(rows, bulk_y))
+    return stratified_folds(bulk_y, n_folds=members, groups=lines, seed=seed)
 
 
 def _row_reader(X, to_tensor: Callable[[np.ndarray], torch.Tensor]) -> Callable[[np.ndarray], torch.Tensor]:
@@ -134,7 +136,7 @@ def member_seed(seed: int, member: int) -> int:
 
 def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: TrainConfig, seed: int,
           progress: ProgressHook | None = None, cancel: CancelHook | None = None,
-          bulk_groups: np.ndarray | None = None) -> TrainResult:
+          bulk_groups: np.ndarray | None = None, bulk_lines: np.ndarray | None = None) -> TrainResult:
     """Train one seed: returns the pre-transfer (bulk only) and the transferred network.
 
     With ``config.members`` > 1 the seed is an ensemble of that many networks, cross-fitted over the bulk lines
@@ -144,10 +146,12 @@ def train(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, *, config: T
 
     With ``config.lambda_center`` > 0, ``bulk_groups`` (an integer code per bulk row, e.g. its tissue; < 0 for
     none) adds a center loss on the bulk latent codes in both stages, with learnable group centres
-    (:class:`engine.module.GroupCenters`, a training aid that is not part of the saved network)."""
+    (:class:`engine.module.GroupCenters`, a training aid that is not part of the saved network). ``bulk_lines``
+    (a cell-line code per row, when lines have several rows) groups the validation splits by line."""
     if len(np.unique(bulk_y)) < 2:
         raise ValueError("Bulk labels hold a single class; both sensitive and resistant lines are needed")
-    splits = member_splits(bulk_y, members=config.members, val_fraction=config.val_fraction, seed=seed)
+    splits = member_splits(bulk_y, members=config.members, val_fraction=config.val_fraction, seed=seed,
+                           lines=bulk_lines)
     if len(splits) == 1:
         tr, va = splits[0]
         return _train_member(bulk_x, bulk_y, sc_x, tr, va, config=config, seed=seed, member=0, progress=progress,

@@ -1,6 +1,6 @@
 """Simple baselines on the same genes, trained on bulk only and applied to the cells unchanged: an L2 logistic
 regression and gradient boosting (scikit-learn's HistGradientBoostingClassifier), each with its settings chosen by
-k-fold cross-validated AUROC on the bulk lines (one row per line, so folds are grouped by line)."""
+k-fold cross-validated AUROC on the bulk lines (folds grouped by line: see :mod:`engine.folds`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV
+
+from ..folds import stratified_folds
 
 C_GRID = np.logspace(-6, 1, 8)
 # boosting reads the bulk's top principal components (fitted once on the bulk rows, without labels, so the CV
@@ -18,14 +20,17 @@ BOOSTING_GRID = {"learning_rate": [0.05, 0.1], "max_depth": [2, 4]}
 BOOSTING_ITER = 100
 
 
-def choose_c(bulk_x: np.ndarray, bulk_y: np.ndarray, *, n_folds: int = 5) -> tuple[float, float]:
+def choose_c(bulk_x: np.ndarray, bulk_y: np.ndarray, *, n_folds: int = 5,
+             lines: np.ndarray | None = None) -> tuple[float, float]:
     """Inverse regularisation strength by k-fold cross-validated AUROC on bulk only; returns (C, CV AUROC).
+    ``lines`` (a code per row, :func:`engine.folds.line_groups`) keeps each line's rows in one fold.
 
     liblinear: on GDSC-sized sets (~900 lines x ~1,400 genes) it walks the 8 x 5 grid in ~3 s, where lbfgs takes
     ~13 s, and ~9 s along scikit-learn's regularisation path (LogisticRegressionCV); both chose the same C on PLX4720.
     """
     search = GridSearchCV(LogisticRegression(class_weight="balanced", solver="liblinear", max_iter=2000),
-                          {"C": C_GRID}, scoring="roc_auc", cv=StratifiedKFold(n_folds), n_jobs=1)
+                          {"C": C_GRID}, scoring="roc_auc", cv=stratified_folds(bulk_y, n_folds=n_folds, groups=lines),
+                          n_jobs=1)
     search.fit(bulk_x, bulk_y)
     return float(search.best_params_["C"]), float(search.best_score_)
 
@@ -58,15 +63,17 @@ def _booster(**params) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(early_stopping=False, random_state=0, max_iter=BOOSTING_ITER, **params)
 
 
-def choose_boosting(bulk_x: np.ndarray, bulk_y: np.ndarray, *, n_folds: int = 5) -> tuple[dict, float, list[dict]]:
-    """Gradient-boosting settings by k-fold cross-validated AUROC on bulk only.
+def choose_boosting(bulk_x: np.ndarray, bulk_y: np.ndarray, *, n_folds: int = 5,
+                    lines: np.ndarray | None = None) -> tuple[dict, float, list[dict]]:
+    """Gradient-boosting settings by k-fold cross-validated AUROC on bulk only (``lines`` as for :func:`choose_c`).
 
     Returns
     -------
     (the chosen settings, their CV AUROC, every grid point with its mean and per-fold AUROC)
     """
     Z = _components(bulk_x).transform(bulk_x)
-    search = GridSearchCV(_booster(), BOOSTING_GRID, scoring="roc_auc", cv=StratifiedKFold(n_folds), n_jobs=1)
+    search = GridSearchCV(_booster(), BOOSTING_GRID, scoring="roc_auc",
+                          cv=stratified_folds(bulk_y, n_folds=n_folds, groups=lines), n_jobs=1)
     search.fit(Z, bulk_y)
     cv = search.cv_results_
     grid = [{"settings": dict(p), "cv_auroc": float(cv["mean_test_score"][i]),

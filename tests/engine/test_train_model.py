@@ -8,7 +8,7 @@ import pytest
 from engine.data import DataError
 from engine.model import DrugResponseModel
 from engine.preprocess import scaled_matrix
-from engine.train import Cancelled, TrainConfig, resolve_device, train
+from engine.train import Cancelled, TrainConfig, member_splits, resolve_device, train
 
 SMALL = TrainConfig(pretrain_epochs=8, patience=3, transfer_epochs=3, hidden=(64,), n_latent=16, members=2)
 
@@ -46,7 +46,6 @@ def test_training_reports_progress_and_uses_bulk_validation_only(small):
 
 
 def test_member_splits_cross_fit_every_line_once():
-    from engine.train import member_splits
 
     y = np.array([0] * 30 + [1] * 12)
     splits = member_splits(y, members=4, val_fraction=0.2, seed=7)
@@ -59,6 +58,26 @@ def test_member_splits_cross_fit_every_line_once():
     assert len(one) == 1 and len(one[0][1]) == int(np.ceil(0.2 * len(y)))  # scikit-learn rounds the test share up
     with pytest.raises(DataError, match="smaller class"):
         member_splits(np.array([0] * 30 + [1] * 3), members=5, val_fraction=0.2, seed=0)
+
+
+def test_splits_keep_each_lines_rows_on_one_side():
+    """Two studies' rows of the same lines (gdsc+ccle): no line trains a member and also validates it, in the
+    members' splits, the single validation split and the baselines' CV folds."""
+    from engine.folds import stratified_folds
+    from engine.tools.baselines import choose_c
+
+    rng = np.random.default_rng(0)
+    line_y = np.array([0] * 40 + [1] * 15)
+    lines = np.concatenate([np.arange(55), np.arange(0, 55, 2)])  # every line once, every other line twice
+    y = line_y[lines]
+    for members in (1, 5):
+        for tr, va in member_splits(y, members=members, val_fraction=0.2, seed=3, lines=lines):
+            assert not set(lines[tr]) & set(lines[va]) and len(tr) + len(va) == len(y) and y[va].sum() > 0
+    for tr, va in stratified_folds(y, n_folds=5, groups=lines):
+        assert not set(lines[tr]) & set(lines[va])
+    x = rng.normal(size=(len(y), 6)) + y[:, None]
+    C, auroc = choose_c(x, y, lines=lines)
+    assert C > 0 and 0.5 < auroc <= 1
 
 
 def test_member_ensemble_reads_as_one_network_with_the_mean_logit():

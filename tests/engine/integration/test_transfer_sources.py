@@ -78,3 +78,4 @@ def test_sources_004_a_run_on_two_studies_with_the_center_loss(tmp_path):
     assert result.uns["bulk"]["source"] == "gdsc+ccle" and result.uns["config"]["train"]["lambda_center"] == CENTER_LOSS_ON
     assert set(result.uns["provenance"]["data_checksums"]) >= {"gdsc", "ccle"}
     assert np.isfinite(result.obs["sensitivity_score"]).all()
+    assert "each cell line's rows in one fold" in result.uns["baseline"]["folds"]  # a line's two rows never split
