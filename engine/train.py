@@ -220,7 +220,8 @@ def _train_member(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, tr: 
         """Train one stage; keep the best epoch by the criterion, or, with ``average_from``, the average of the
         weights from that epoch on (stochastic weight averaging: no choice of epoch at all)."""
         params = list(net.parameters()) + ([] if centres is None else list(centres.parameters()))
-        opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        # fused: one kernel per step for all parameters (CPU and CUDA), ~3x less optimizer time than the loop
+        opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
         best, best_state, waited = float("inf"), copy.deepcopy(net.state_dict()), 0
         averaged = torch.optim.swa_utils.AveragedModel(net) if average_from is not None else None
         for epoch in range(1, epochs + 1):
