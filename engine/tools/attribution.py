@@ -30,7 +30,7 @@ def gauss_legendre(n_steps: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def integrated_gradients(X: np.ndarray, nets: list[nn.Module], *, n_steps: int = 32,
-                         batch_size: int = 512) -> np.ndarray:
+                         batch_size: int = 128) -> np.ndarray:
     """Cells x genes integrated gradients of P(sensitive), averaged over the networks (seeds); baseline = the
     all-zero (average) profile, Gauss-Legendre quadrature of ``n_steps`` points.
 
@@ -39,7 +39,9 @@ def integrated_gradients(X: np.ndarray, nets: list[nn.Module], *, n_steps: int =
     so its output is ``a (W x) + b``, and the gradient for the genes is ``W^T`` times the gradient at that output.
     Only the small layers after it run at every step, and the step-averaged gradient goes back through ``W`` once.
     A network that averages members (:class:`engine.module.MemberEnsemble`) is attributed as one function: the
-    sigmoid of its members' mean logit.
+    sigmoid of its members' mean logit. ``batch_size`` cells at a time: each holds ``n_steps`` x hidden values per
+    member and layer (2,000 cells x 2,000 genes x 10 members: 512 at a time 0.99 s and +843 MB, 128 0.88 s and
+    +335 MB).
     """
     alphas, weights = (torch.as_tensor(v, dtype=torch.float32) for v in gauss_legendre(n_steps))
     total = np.zeros(X.shape, dtype=np.float32)
