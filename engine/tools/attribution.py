@@ -48,11 +48,11 @@ def integrated_gradients(X: np.ndarray, nets: list[nn.Module], *, n_steps: int =
     for net in nets:
         net.eval()
         members = _members(net)
+        first = [m.encoder.body[0] for m in members]  # each member's first layer (nn.Linear)
         device = next(net.parameters()).device
         a, w = alphas.to(device)[None, :, None], weights.to(device)[None, :, None]
         for start in range(0, X.shape[0], batch_size):
             x = torch.as_tensor(X[start:start + batch_size], dtype=torch.float32, device=device)
-            first = [m.encoder.body[0] for m in members]
             with torch.no_grad():
                 paths = [(a * (x @ f.weight.T)[:, None, :] + f.bias).requires_grad_(True) for f in first]
             logits = torch.stack([_head(m, h.reshape(-1, h.shape[-1])) for m, h in zip(members, paths)]).mean(0)
