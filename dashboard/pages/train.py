@@ -148,9 +148,10 @@ def register(app, registry, cfg: dict, qc_store) -> None:
                   State("train-pretrain-epochs", "value"), State("train-transfer-epochs", "value"),
                   State("train-seeds", "value"), State("train-members", "value"), State("train-name", "value"), State("train-analyse", "value"),
                   State("train-qc", "value"), State("train-visibility", "value"), State("train-impute", "value"),
-                  State("train-bulk", "value"), State("train-center-loss", "value"), prevent_initial_call=True)
+                  State("train-bulk", "value"), State("train-center-loss", "value"), State("train-bulk-cv", "value"),
+                  prevent_initial_call=True)
     def launch(_, response, screen, drug, sc, token, label_column, encoder, aligner, device, pre_epochs, tr_epochs,
-               seeds, members, name, analyse, qc_name, visibility, impute, bulk, center_loss):
+               seeds, members, name, analyse, qc_name, visibility, impute, bulk, center_loss, bulk_cv):
         user = current_user()
         try:
             if not drug:
@@ -181,6 +182,7 @@ def register(app, registry, cfg: dict, qc_store) -> None:
             cfg_run = RunConfig(drug=drug, sc=sc_source, bulk=bulk or "gdsc", response=response, screen=screen,
                                 label_column=labels,
                                 seeds=seeds, out=results_dir, qc=qc_path, owner=user, impute=impute or "none",
+                                bulk_cv=bool(bulk_cv),
                                 visibility=visibility or "private", train=train).validate()
         except (DataError, UploadError) as exc:
             return no_update, _alert(public_message(exc), id_="launch-error")

@@ -107,6 +107,8 @@ def layout(*, max_upload_mb: float) -> html.Div:
                  dbc.Col(html.Div(dbc.Checkbox(id="train-center-loss", label="tissue center loss", value=False),
                                   title="pulls each tissue's lines together in the latent space, whatever study "
                                         "they come from"), md=4, className="mt-4")]),
+        dbc.Row([dbc.Col(dbc.Checkbox(id="train-bulk-cv", label=limits(RunConfig, "bulk_cv")["help"],
+                                      value=_default(RunConfig, "bulk_cv")), md=12)]),
         dbc.FormText("Settings are fixed before training; single-cell labels are used only to evaluate."),
     ])], className="mb-3")
     run_card = dbc.Card([dbc.CardHeader("Run"), dbc.CardBody([

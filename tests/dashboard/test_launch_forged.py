@@ -13,7 +13,8 @@ STATE = [("train-response", "value", "binary"), ("train-screen", "value", "GDSC2
          ("train-transfer-epochs", "value", 5), ("train-seeds", "value", 1), ("train-members", "value", 2),
          ("train-name", "value", None),
          ("train-analyse", "value", False), ("train-qc", "value", None), ("train-visibility", "value", "private"),
-         ("train-impute", "value", "none"), ("train-bulk", "value", "gdsc"), ("train-center-loss", "value", False)]
+         ("train-impute", "value", "none"), ("train-bulk", "value", "gdsc"), ("train-center-loss", "value", False),
+         ("train-bulk-cv", "value", False)]
 
 
 @pytest.fixture
@@ -63,6 +64,13 @@ def test_a_valid_launch_queues_one_job_for_the_user(client):
     resp = _launch(http)
     assert resp.status_code == 200 and "queued" in resp.get_data(as_text=True)
     assert registry.list()[0]["config"]["train"]["members"] == 2  # the page's networks-per-seed field
+    assert registry.list()[0]["config"]["bulk_cv"] is False
+
+
+def test_a_launch_with_bulk_cv_asks_the_run_to_choose_its_settings_on_the_bulk_lines(client):
+    http, registry = client
+    assert "queued" in _launch(http, **{"train-bulk-cv": True}).get_data(as_text=True)
+    assert registry.list()[0]["config"]["bulk_cv"] is True
 
 
 def test_a_launch_on_two_bulk_studies_with_the_center_loss_says_so_in_the_job(client):
