@@ -81,7 +81,8 @@ class RunData:
         self.path, self.max_display, self.max_secondary = path, max_display, max_secondary
         self.expression_dir = Path(expression_dir)
         self._columns: dict[str, np.ndarray] = {}
-        self._read_lock, self._x_lock = threading.Lock(), threading.Lock()
+        self._derived: OrderedDict[tuple, object] = OrderedDict()
+        self._read_lock, self._x_lock, self._derived_lock = threading.Lock(), threading.Lock(), threading.Lock()
         self._stores: dict[str | None, GeneMajor] = {}
         with h5py.File(path, "r") as f:
             index = f["obs"].attrs["_index"]
@@ -131,6 +132,22 @@ class RunData:
 
     def obs(self, key: str) -> np.ndarray | None:
         return self._column("obs", key)
+
+    DERIVED_MAX = 16
+
+    def derived(self, key: tuple, make):
+        """``make()``, kept on this run for the next request with the same ``key`` (the result file does not
+        change under an opened run): a colouring's groups and codes, say. The last :attr:`DERIVED_MAX` are kept."""
+        with self._derived_lock:
+            if key in self._derived:
+                self._derived.move_to_end(key)
+                return self._derived[key]
+        value = make()
+        with self._derived_lock:
+            self._derived[key] = value
+            while len(self._derived) > self.DERIVED_MAX:
+                self._derived.popitem(last=False)
+        return value
 
     @property
     def obs_keys(self) -> list[str]:

@@ -53,7 +53,17 @@ def predicted_labels(run, threshold: float | None, *, rows=None) -> np.ndarray |
     if score is None:
         return None
     t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
-    return np.where(np.asarray(score if rows is None else score[rows]) >= t, "sensitive", "resistant")
+    return _LABELS[(np.asarray(score if rows is None else score[rows]) >= t).astype(np.int8)]
+
+
+_LABELS = np.array(["resistant", "sensitive", "unknown"], dtype=object)  # labels as text, by code
+
+
+def as_text(values) -> np.ndarray:
+    """``values`` as an object array of str: kept as they are when they are str already (a categorical column
+    of 100k cells: 1 ms, against 6 ms to make fixed-width text that then factorizes in 13 ms instead of 2)."""
+    a = np.asarray(values, dtype=object)
+    return a if pd.api.types.infer_dtype(a, skipna=False) == "string" else a.astype(str).astype(object)
 
 
 def cluster_table(run, threshold: float | None) -> pd.DataFrame:
@@ -96,7 +106,7 @@ def category_values(run, color_by: str, *, threshold: float | None = None, rows=
         if run.labels is None:
             return None, "true label"
         y = run.labels if rows is None else run.labels[rows]
-        return np.where(np.isnan(y), "unknown", np.where(y == 1, "sensitive", "resistant")), "true label"
+        return _LABELS[np.where(np.isnan(y), 2, y == 1).astype(np.int8)], "true label"
     if color_by == "predicted":
         t = float(run.uns("metrics", "threshold", default=0.5)) if threshold is None else float(threshold)
         return predicted_labels(run, t, rows=rows), f"predicted label at threshold {t:.2f}"
@@ -106,7 +116,7 @@ def category_values(run, color_by: str, *, threshold: float | None = None, rows=
     values = run.obs(column)
     if values is None:
         return None, column
-    return np.asarray(values if rows is None else values[rows]).astype(str), column
+    return as_text(values if rows is None else values[rows]), column
 
 
 def cell_rows(drawn: np.ndarray) -> np.ndarray:
@@ -204,11 +214,19 @@ def umap_colouring(run, *, color_by: str, gene: str | None = None, threshold: fl
     return np.asarray(values if rows is None else np.asarray(values)[rows]), label, kw
 
 
-def cluster_names(coords: np.ndarray, clusters: np.ndarray) -> dict:
-    """Each Leiden cluster's name at its drawn cells' median position (a text trace)."""
-    centres = pd.DataFrame(coords, columns=["x", "y"]).groupby(np.asarray(clusters).astype(str)).median()
-    return {"type": "scatter", "x": centres["x"].to_numpy(), "y": centres["y"].to_numpy(),
-            "text": list(centres.index), **LEIDEN_TEXT}
+def cluster_names(coords: np.ndarray, clusters: np.ndarray, *, codes: np.ndarray | None = None,
+                  names: list[str] | None = None) -> dict:
+    """Each Leiden cluster's name at its drawn cells' median position (a text trace); ``codes`` (each cell's
+    cluster as an index into ``names``) when the caller has factorized ``clusters`` already."""
+    if codes is None:
+        codes, names = pd.factorize(as_text(clusters), sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    xy = np.asarray(coords)[order]
+    keep = [k for k in range(len(names)) if bounds[k + 1] > bounds[k]]
+    centres = np.array([np.median(xy[bounds[k]:bounds[k + 1]], axis=0) for k in keep]).reshape(-1, 2)
+    return {"type": "scatter", "x": centres[:, 0], "y": centres[:, 1], "text": [str(names[k]) for k in keep],
+            **LEIDEN_TEXT}
 
 
 def umap_figure(run, *, color_by: str = "sensitivity_score", gene: str | None = None, mask=None,

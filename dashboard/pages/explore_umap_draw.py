@@ -46,25 +46,45 @@ def umap_colour(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     ``layout`` (with ``zoom`` = (x0, x1, y0, y1) applied).
     """
     d = run.display_index
+    if custom is None:  # kept on the run: a second recolour by the same thing only adds the layout
+        key = ("umap-colour", color_by, gene, threshold if color_by == "predicted" else None)
+        colour = run.derived(key, lambda: _colour(run, d, color_by=color_by, gene=gene, threshold=threshold))
+    else:
+        colour = _colour(run, d, color_by=color_by, threshold=threshold, custom=custom)
+    if "figure" in colour:
+        return colour
+    label, categorical = colour["label"], colour["categorical"]
+    text = cell_hover(run, d, threshold)
+    lead = "%{text}<br>" if text is not None else ""
+    layout = embedding_layout(title=f"UMAP: {label}", uirevision=run.path, height=420)
+    if categorical:
+        layout["legend"] = LEGEND
+    for axis, ranges in zoomed_axes(zoom).items():
+        layout[axis] = {**layout[axis], **ranges}
+    groups = [{k: v for k, v in g.items() if k != "hover"} | {"hovertemplate": f"{lead}{g['hover']}<extra></extra>"}
+              for g in colour["groups"]]
+    out = {"run": run.path, "n": int(len(d)), "layout": layout, "extra": list(colour["extra"]),
+           "text": None if text is None else [str(t) for t in text], "groups": groups,
+           "trace": {"type": "scattergl", "mode": "markers", "marker": {**MARKER, "size": point_size(len(d))},
+                     "unselected": UNSELECTED}}
+    out.update({k: colour[k] for k in ("values", "codes", "codes_type") if k in colour})
+    return out
+
+
+def _colour(run, d, *, color_by: str, gene: str | None = None, threshold: float | None = None,
+            custom: tuple[str, np.ndarray] | None = None) -> dict:
+    """The part of :func:`umap_colour` that depends on the colouring only (not on zoom or hover text): ``label``,
+    ``categorical``, ``groups`` (with ``hover``, the text after the cell's own hover lines), ``values`` or
+    ``codes`` and ``codes_type``, ``extra``; or ``{"figure": ...}``."""
     colouring = umap_colouring(run, color_by=color_by, gene=gene, threshold=threshold, custom=custom, rows=d)
     if isinstance(colouring, str):
         return {"figure": fig.message_figure(colouring).to_plotly_json()}
     shown, label, kw = colouring  # of the drawn cells
-    text = cell_hover(run, d, threshold)
-    lead = "%{text}<br>" if text is not None else ""
-    layout = embedding_layout(title=f"UMAP: {label}", uirevision=run.path, height=420)
-    if kw["categorical"]:
-        layout["legend"] = LEGEND
-    for axis, ranges in zoomed_axes(zoom).items():
-        layout[axis] = {**layout[axis], **ranges}
-    out = {"run": run.path, "n": int(len(d)), "layout": layout, "extra": [],
-           "text": None if text is None else [str(t) for t in text],
-           "trace": {"type": "scattergl", "mode": "markers", "marker": {**MARKER, "size": point_size(len(d))},
-                     "unselected": UNSELECTED}}
+    out = {"label": label, "categorical": kw["categorical"], "extra": []}
     colorscale = kw.get("colorscale", fig.SCORE_SCALE)
     if exact_colours(len(d), kw["categorical"]):
         out["values"] = _b64(shown, np.float32)
-        out["groups"] = [{"name": label, "showlegend": False, "hovertemplate": f"{lead}{label}: %{{marker.color:.3f}}<extra></extra>",
+        out["groups"] = [{"name": label, "showlegend": False, "hover": f"{label}: %{{marker.color:.3f}}",
                           "marker": {"colorscale": colorscale, "cmin": kw.get("cmin"), "cmax": kw.get("cmax"),
                                      "colorbar": colour_bar(label)}}]
         return out
@@ -72,10 +92,11 @@ def umap_colour(run, *, color_by: str = "sensitivity_score", gene: str | None = 
                          cmin=kw.get("cmin"), cmax=kw.get("cmax"))
     small = len(spec["groups"]) <= 256  # a byte per cell where it holds every group
     out["codes"], out["codes_type"] = _b64(spec["codes"], np.uint8 if small else np.int16), "u1" if small else "i2"
-    out["groups"] = [{"name": g["name"], "colour": g["colour"], "showlegend": g["legend"],
-                      "hovertemplate": f"{lead}{g['hover']}<extra></extra>"} for g in spec["groups"]]
+    out["groups"] = [{"name": g["name"], "colour": g["colour"], "showlegend": g["legend"], "hover": g["hover"]}
+                     for g in spec["groups"]]
     if spec["range"] is not None:
         out["extra"].append(colour_bar_trace(*spec["range"], colorscale=colorscale, color_label=label))
     if color_by == "leiden":
-        out["extra"].append(cluster_names(run.obsm("X_umap")[d], shown))
+        out["extra"].append(cluster_names(run.obsm("X_umap")[d], shown, codes=spec["codes"],
+                                          names=[g["name"] for g in spec["groups"]]))
     return out

@@ -66,3 +66,46 @@ def test_draw_005_categories_in_legend_order_numbers_as_numbers():
     spec = colour_groups(pd.Series(["10", "2", "b", "2", "a"]), categorical=True, color_label="c")
     assert [g["name"] for g in spec["groups"]] == ["2", "10", "a", "b"]
     assert list(spec["codes"]) == [1, 0, 3, 0, 2]
+
+
+def test_draw_006_a_colouring_is_kept_on_the_run_but_zoom_and_threshold_still_apply(plx_run, tmp_path):
+    run = RunData(str(plx_run), max_display=100_000, expression_dir=tmp_path)
+    first = umap_colour(run, color_by="leiden", zoom=(0, 1, 2, 3))
+    again = umap_colour(run, color_by="leiden", zoom=(4, 5, 6, 7))
+    assert again["codes"] == first["codes"] and again["groups"] == first["groups"]
+    assert again["layout"]["xaxis"]["range"] == [4, 5] and first["layout"]["xaxis"]["range"] == [0, 1]
+    again["extra"].append("changed")  # a caller's change to one answer does not reach the next
+    assert "changed" not in umap_colour(run, color_by="leiden")["extra"]
+    low, high = (umap_colour(run, color_by="predicted", threshold=t) for t in (0.1, 0.9))
+    codes = [_array(c["codes"], np.uint8) for c in (low, high)]
+    names = [np.array([g["name"] for g in c["groups"]]) for c in (low, high)]
+    score = run.obs("sensitivity_score")[run.display_index]
+    np.testing.assert_array_equal(names[0][codes[0]] == "sensitive", score >= 0.1)
+    np.testing.assert_array_equal(names[1][codes[1]] == "sensitive", score >= 0.9)
+
+
+def test_draw_007_the_runs_kept_values_are_bounded(plx_run, tmp_path):
+    run = RunData(str(plx_run), max_display=100, expression_dir=tmp_path)
+    made = []
+    for k in range(run.DERIVED_MAX + 5):
+        assert run.derived(("k", k), lambda k=k: made.append(k) or k) == k
+    assert run.derived(("k", run.DERIVED_MAX + 4), lambda: made.append("again")) == run.DERIVED_MAX + 4
+    assert "again" not in made and len(run._derived) == run.DERIVED_MAX
+    run.derived(("k", 0), lambda: made.append("made again") or 0)  # the oldest was dropped
+    assert made[-1] == "made again"
+
+
+def test_draw_008_cluster_names_from_codes_equal_those_from_the_text():
+    from dashboard.pages.explore_umap import cluster_names
+
+    rng = np.random.default_rng(0)
+    coords = rng.normal(size=(500, 2))
+    clusters = rng.integers(0, 12, 500).astype(str)
+    spec = colour_groups(clusters, categorical=True, color_label="leiden")
+    a = cluster_names(coords, clusters)
+    b = cluster_names(coords, clusters, codes=spec["codes"], names=[g["name"] for g in spec["groups"]])
+    order = np.argsort(b["text"])
+    assert sorted(a["text"]) == list(np.array(b["text"])[order])
+    np.testing.assert_allclose(np.sort(a["x"]), np.sort(b["x"]))
+    for name, x, y in zip(a["text"], a["x"], a["y"]):
+        assert np.isclose(x, np.median(coords[clusters == name, 0])) and np.isclose(y, np.median(coords[clusters == name, 1]))
