@@ -108,14 +108,14 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     report({"stage": "preprocess", "fraction": 0.05,
             "message": f"{bulk.n_obs} cell lines, {cells.n_obs} cells, {cells.n_vars} shared genes"})
 
-    train_cfg, bulk_cv = cfg.train, None
+    train_cfg, bulk_cv, lines = cfg.train, None, line_groups(bulk)  # lines: each row's cell line, if any repeats
     if cfg.bulk_cv:
         from .tools.bulk_cv import choose_by_bulk_cv
 
         report({"stage": "bulk_cv", "fraction": 0.05, "message": "choosing settings by 5-fold CV on the bulk lines"})
         with timer.stage("bulk_cv"):
             train_cfg, bulk_cv = choose_by_bulk_cv(bulk.layers["scaled"], bulk.obs["response"].to_numpy(), cfg.train,
-                                                   seed=seeds[0], cancel=cancel, lines=line_groups(bulk))
+                                                   seed=seeds[0], cancel=cancel, lines=lines)
     models, history = [], []
     with timer.stage("train"):
         for i, seed in enumerate(seeds):
@@ -140,8 +140,8 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
     pre = np.stack([m.predict(transferred=False) for m in models], axis=1)
     with timer.stage("baseline"):
         bx, by, cx = bulk.layers["scaled"], bulk.obs["response"].to_numpy(), scaled_matrix(cells)
-        C, cv_auroc = choose_c(bx, by, lines=line_groups(bulk))
-        boost, boost_cv, boost_grid = choose_boosting(bx, by, lines=line_groups(bulk))
+        C, cv_auroc = choose_c(bx, by, lines=lines)
+        boost, boost_cv, boost_grid = choose_boosting(bx, by, lines=lines)
         # each seed's baselines see the same bulk training rows as that seed's network (all of them when the seed's
         # members are cross-fitted: every line trains all members but one); both fits are deterministic, so seeds
         # that share their rows share one fit
@@ -168,7 +168,7 @@ def run(cfg: RunConfig, *, progress: Progress | None = None, cancel: Callable[[]
                                               "gradient_boosting": gb}, cfg.threshold, models, seeds)
     result.uns["baseline"] = h5_safe({
         "model": "logistic regression (L2, class-balanced, C by 5-fold bulk AUROC)", "C": C, "bulk_cv_auroc": cv_auroc,
-        "folds": "stratified, each cell line's rows in one fold" if line_groups(bulk) is not None else "stratified",
+        "folds": "stratified, each cell line's rows in one fold" if lines is not None else "stratified",
         "gradient_boosting": {"model": f"HistGradientBoostingClassifier on the bulk's top {BOOSTING_PCS} principal "
                                        f"components ({BOOSTING_ITER} trees), settings by 5-fold bulk AUROC",
                               "settings": boost, "bulk_cv_auroc": boost_cv, "grid": boost_grid}})

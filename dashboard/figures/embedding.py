@@ -51,6 +51,13 @@ def _points(c: np.ndarray, idx, *, mask, ids, colour, hover: str, text=None, **e
             "hovertemplate": ("%{text}<br>" if text is not None else "") + hover + "<extra></extra>", **extra}
 
 
+def as_text(values) -> np.ndarray:
+    """``values`` as an object array of str: kept as they are when they are str already (a categorical column
+    of 100k cells: 1 ms, against 6 ms to make fixed-width text, which then factorizes in 13 ms instead of 2)."""
+    a = np.asarray(values, dtype=object)
+    return a if pd.api.types.infer_dtype(a, skipna=False) == "string" else a.astype(str).astype(object)
+
+
 def colour_groups(values, *, categorical: bool, color_label: str, colorscale=SCORE_SCALE,
                   cmin: float | None = None, cmax: float | None = None) -> dict:
     """Each point's group and the groups' looks, the way the embedding draws them: one trace per group.
@@ -64,10 +71,7 @@ def colour_groups(values, *, categorical: bool, color_label: str, colorscale=SCO
     "range": (lo, hi) or None}``; ``range`` is the colour bar's, for a continuous value.
     """
     if categorical:
-        text = np.asarray(values, dtype=object)  # str objects factorize ~6x faster than fixed-width text
-        if pd.api.types.infer_dtype(text, skipna=False) != "string":
-            text = text.astype(str).astype(object)
-        codes, cats = pd.factorize(text, sort=False)
+        codes, cats = pd.factorize(as_text(values), sort=False)
         order = sorted(range(len(cats)), key=lambda i: (not cats[i].isdigit(), int(cats[i]) if cats[i].isdigit() else cats[i]))
         rank = np.empty(len(cats), dtype=np.int16)
         rank[order] = np.arange(len(cats))

@@ -15,7 +15,7 @@ import numpy as np
 from .. import figures as fig
 from ..figures.embedding import (MARKER, UNSELECTED, colour_bar, colour_bar_trace, colour_groups, embedding_layout,
                                  exact_colours, point_size)
-from .explore_umap import LEGEND, cell_hover, cell_rows, cluster_names, umap_colouring, zoomed_axes
+from .explore_umap import IMPUTED, LEGEND, cell_hover, cell_rows, cluster_names, umap_colouring, zoomed_axes
 
 
 def _b64(a: np.ndarray, dtype) -> str:
@@ -47,7 +47,8 @@ def umap_colour(run, *, color_by: str = "sensitivity_score", gene: str | None = 
     """
     d = run.display_index
     if custom is None:  # kept on the run: a second recolour by the same thing only adds the layout
-        key = ("umap-colour", color_by, gene, threshold if color_by == "predicted" else None)
+        by_gene = color_by == "gene" or color_by.startswith(IMPUTED)
+        key = ("umap-colour", color_by, gene if by_gene else None, threshold if color_by == "predicted" else None)
         colour = run.derived(key, lambda: _colour(run, d, color_by=color_by, gene=gene, threshold=threshold))
     else:
         colour = _colour(run, d, color_by=color_by, threshold=threshold, custom=custom)
