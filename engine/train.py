@@ -110,8 +110,8 @@ def member_splits(bulk_y: np.ndarray, *, members: int, val_fraction: float, seed
     :func:`engine.folds.line_groups`) keeps the rows of one line on one side of every split."""
     if members == 1:
         return [validation_split(bulk_y, fraction=val_fraction, seed=seed, groups=lines)]
-    per_class = [len(np.unique(np.flatnonzero(bulk_y == c) if lines is None else lines[bulk_y == c])) for c in (0, 1)]
-    smallest = min(per_class)
+    ids = np.arange(len(bulk_y)) if lines is None else lines  # each row's line
+    smallest = min(len(np.unique(ids[bulk_y == c])) for c in (0, 1))
     if smallest < members:
         from .data.errors import DataError
 

@@ -104,7 +104,8 @@ def layout(*, max_upload_mb: float) -> html.Div:
                          md=4, className="mt-4")]),
         dbc.Row([_field("Bulk training set", dbc.Select(id="train-bulk", value="gdsc", options=[
                      {"label": v, "value": k} for k, v in BULK_SOURCES.items()]), width=8),
-                 dbc.Col(html.Div(dbc.Checkbox(id="train-center-loss", label="tissue center loss", value=False),
+                 dbc.Col(html.Div(dbc.Checkbox(id="train-center-loss", label="tissue center loss",
+                                                value=_default(TrainConfig, "lambda_center") > 0),
                                   title="pulls each tissue's lines together in the latent space, whatever study "
                                         "they come from"), md=4, className="mt-4")]),
         dbc.Row([dbc.Col(dbc.Checkbox(id="train-bulk-cv", label=limits(RunConfig, "bulk_cv")["help"],
