@@ -249,3 +249,34 @@ def test_explore_012_a_selection_after_a_zoom_keeps_the_zoom_in_the_link_and_lea
     want = d.execute_script("return window.__zoom;")
     assert [float(v) for v in zoom.split(",")] == pytest.approx(want, rel=1e-3, abs=1e-3)
     assert dash_duo.get_logs() == []
+
+
+# the summed alpha of a panel's points layer (its WebGL context canvas) as drawn now: the selection's highlight
+# draws the points outside it dimmed there (the selected ones on the focus layer above)
+DRAWN_ALPHA = """var c = document.querySelector('#' + arguments[0] + ' canvas.gl-canvas-context');
+var copy = document.createElement('canvas'); copy.width = c.width; copy.height = c.height;
+var ctx = copy.getContext('2d'); ctx.drawImage(c, 0, 0);
+var px = ctx.getImageData(0, 0, c.width, c.height).data, sum = 0;
+for (var i = 3; i < px.length; i += 4) { sum += px[i]; }
+return sum;"""
+
+
+def test_explore_013_a_panel_below_the_fold_draws_the_selection_when_it_comes_into_view(dash_duo, explore_app):
+    """The highlight redraws the linked WebGL panels in place; one in view at once, one below the fold when it
+    is scrolled to (its traces hold the selection from the start)."""
+    _start(dash_duo, explore_app)
+    d = dash_duo.driver
+    d.execute_script("window.scrollTo(0, 0);")
+    assert d.execute_script("var r = document.querySelector('#post-umap').getBoundingClientRect();"
+                            " return r.top > window.innerHeight;")  # below the fold in this window
+    WebDriverWait(d, TIMEOUT).until(lambda d: d.execute_script(DRAWN_ALPHA, "post-umap") > 0)
+    before = {k: d.execute_script(DRAWN_ALPHA, k) for k in ("mis-umap", "post-umap")}
+    _select_left_half(dash_duo, "umap")
+    WebDriverWait(d, TIMEOUT).until(lambda d: None not in d.execute_script(HIGHLIGHTED, LINKED))
+    # in view: drawn with the selection at once
+    WebDriverWait(d, TIMEOUT).until(lambda d: d.execute_script(DRAWN_ALPHA, "mis-umap") < 0.7 * before["mis-umap"])
+    d.execute_script("document.querySelector('#post-umap').scrollIntoView();")
+    WebDriverWait(d, TIMEOUT).until(lambda d: d.execute_script(DRAWN_ALPHA, "post-umap") < 0.7 * before["post-umap"])
+    d.execute_script("document.querySelector('#clear-selection').click();")  # the button is scrolled away
+    WebDriverWait(d, TIMEOUT).until(lambda d: d.execute_script(DRAWN_ALPHA, "post-umap") > 0.9 * before["post-umap"])
+    assert dash_duo.get_logs() == []
