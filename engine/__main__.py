@@ -55,7 +55,8 @@ def _run(args) -> int:
                         n_latent=args.latent, dropout=args.dropout, lr=args.lr, weight_decay=args.weight_decay,
                         batch_size=args.batch_size, pretrain_epochs=args.pretrain_epochs, patience=args.patience,
                         members=args.members,
-                        transfer_epochs=args.transfer_epochs, lambda_align=args.lambda_align,
+                        transfer_epochs=args.transfer_epochs, transfer_lr_factor=args.transfer_lr_factor,
+                        lambda_align=args.lambda_align,
                         lambda_rec=args.lambda_rec, lambda_center=CENTER_LOSS_ON if args.center_loss else args.lambda_center,
                         device=args.device)
     cfg = RunConfig(drug=args.drug, sc=args.sc, bulk=args.bulk, response=args.response, screen=args.screen,
@@ -277,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--members", type=int, default=_T.members, help="networks per seed, cross-fitted over the bulk "
                    "lines (each chooses its checkpoints on its own fold), logits averaged; 1 = one network per seed")
     m.add_argument("--transfer-epochs", type=int, default=_T.transfer_epochs, help="transfer epochs")
+    m.add_argument("--transfer-lr-factor", type=float, default=_T.transfer_lr_factor,
+                   help=limits(TrainConfig, "transfer_lr_factor")["help"])
     m.add_argument("--lambda-align", type=float, default=_T.lambda_align, help="weight of the alignment loss")
     m.add_argument("--lambda-rec", type=float, default=_T.lambda_rec, help="weight of the reconstruction losses")
     m.add_argument("--lambda-center", type=float, default=_T.lambda_center, help="weight of the tissue center loss "

@@ -94,6 +94,8 @@ class TrainConfig:
     members: int = _opt(10, low=1, high=20, help="networks per seed: cross-fitted over the bulk lines (each holds "
                                                "out its own fold to choose its checkpoints), logits averaged")
     transfer_epochs: int = _opt(30, low=0, high=1000, help="transfer epochs")
+    transfer_lr_factor: float = _opt(1.0, low=0.0, high=1.0, low_open=True,
+                                     help="transfer-stage learning rate, as a fraction of the learning rate")
     aligner: str = _opt("mmd", choices=ALIGNERS, help="aligner")
     lambda_align: float = _opt(1.0, low=0.0, high=1e3, help="alignment weight")
     average_transfer: bool = _opt(False, help="average the transfer stage's weights over its second half "

@@ -221,7 +221,8 @@ def _train_member(bulk_x: np.ndarray, bulk_y: np.ndarray, sc_x: np.ndarray, tr: 
         weights from that epoch on (stochastic weight averaging: no choice of epoch at all)."""
         params = list(net.parameters()) + ([] if centres is None else list(centres.parameters()))
         # fused: one kernel per step for all parameters (CPU and CUDA), ~3x less optimizer time than the loop
-        opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+        lr = config.lr * (config.transfer_lr_factor if with_sc else 1.0)
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=config.weight_decay, fused=True)
         best, best_state, waited = float("inf"), copy.deepcopy(net.state_dict()), 0
         averaged = torch.optim.swa_utils.AveragedModel(net) if average_from is not None else None
         for epoch in range(1, epochs + 1):

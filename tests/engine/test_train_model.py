@@ -166,3 +166,26 @@ def test_transfer_weight_averaging_is_an_option_that_changes_the_network(small):
     averaged = DrugResponseModel(bulk, cells, replace(SMALL, average_transfer=True)).fit(seed=2).predict()
     assert np.isfinite(averaged).all() and averaged.shape == plain.shape
     assert not np.allclose(plain, averaged)
+
+
+def test_transfer_learning_rate_factor_scales_the_transfer_stage_only(small):
+    """The transfer stage steps at lr x transfer_lr_factor: with a tiny factor the transferred network stays where
+    pre-training left it, while pre-training is the same as with the default."""
+    from dataclasses import replace
+
+    import torch
+
+    bulk, cells = small
+    x, y = scaled_matrix(bulk), bulk.obs.response.to_numpy()
+    one = replace(SMALL, members=1, transfer_epochs=2, patience=5)
+
+    def moved(config):
+        r = train(x, y, scaled_matrix(cells), config=config, seed=4)
+        pre, post = r.pretrained.state_dict(), r.transferred.state_dict()
+        return r, max(float((post[k] - pre[k]).abs().max()) for k in pre if pre[k].is_floating_point())
+
+    default, step = moved(one)
+    slow, tiny = moved(replace(one, transfer_lr_factor=1e-4))
+    assert step > 1e-3 and tiny < 1e-3 * step
+    for k, v in default.pretrained.state_dict().items():
+        assert torch.equal(v, slow.pretrained.state_dict()[k])
