@@ -5,9 +5,9 @@
    selectedData stays empty: it lists every selected point, and passing 37k point objects through the page's
    state holds the browser for about half a second before any request leaves.
    highlight: every linked scatter's points carry their cell's row in the run (customdata), and the selection
-   arrives once as packed bits (dashboard/selection.py packed_bits), so a new selection restyles the drawn
-   traces in place instead of fetching six figures again (all but the panel it was drawn in, which Plotly has
-   highlighted itself). No selection (null) shows every point plainly and
+   arrives once as packed bits (dashboard/selection.py packed_bits), so a new selection redraws the drawn
+   traces in place (redrawSelected) instead of fetching six figures again (all but the panel it was drawn in,
+   which Plotly has highlighted itself). No selection (null) shows every point plainly and
    removes the drawn selection outlines. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     selection: {
