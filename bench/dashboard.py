@@ -6,8 +6,8 @@ panel is: first in a fresh browser against a freshly started server with an empt
 reloads (warm, median). Then a recolour (median of four) and a selection until every linked panel has updated
 (every linked scatter's traces hold the selection, the summary panels show it; a scatter below the fold draws
 it when scrolled into view). Waits are polled inside the page, and times taken there. The app's callback log
-gives each callback's server time and payload bytes; the server's peak memory (all workers) is sampled. Differential expression (selection vs rest) is timed in-process on the app's expression
-store.
+gives each callback's server time and payload bytes; the server's peak memory (all workers) is sampled.
+Differential expression (selection vs rest) is timed in-process on the app's expression store.
 
 python bench/dashboard.py [--run RESULT.h5ad] [--sizes 10000 100000 1000000]  -> JSON on stdout
 """

@@ -87,10 +87,7 @@ class GeneMajor:
         with open(self.path, "rb", buffering=0) as fh:
             for j0 in range(0, self.n_genes, step):
                 j1 = min(self.n_genes, j0 + step)
-                block = buffer[:(j1 - j0) * self.n_cells]
-                if fh.readinto(memoryview(block).cast("B")) != block.nbytes:
-                    raise OSError(f"the expression store {self.path.name} is shorter than its shape")
-                block = block.reshape(j1 - j0, self.n_cells)
+                block = _read_into(fh, buffer[:(j1 - j0) * self.n_cells], self.path).reshape(j1 - j0, self.n_cells)
                 for a in range(0, j1 - j0, CACHE_GENES):
                     genes = slice(j0 + a, min(j1, j0 + a + CACHE_GENES))
                     mu = mean[genes, None]
@@ -121,6 +118,17 @@ class GeneMajor:
             # float64 sums of the float32 values, without a float64 copy of them
             s[j0:j1], q[j0:j1] = sub.sum(1, dtype=np.float64), np.einsum("ij,ij->i", sub, sub, dtype=np.float64)
         return s, q
+
+
+def _read_into(fh, out: np.ndarray, path: Path) -> np.ndarray:
+    """Fill ``out`` from the file's current position (a read may return less than asked for)."""
+    view, done = memoryview(out).cast("B"), 0
+    while done < len(view):
+        n = fh.readinto(view[done:])
+        if not n:
+            raise OSError(f"the expression store {path.name} is shorter than its shape")
+        done += n
+    return out
 
 
 def clean_stores(cache_dir: Path, results_dir: Path) -> list[Path]:

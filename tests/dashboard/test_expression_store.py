@@ -23,7 +23,7 @@ def test_store_matches_the_matrix_and_gives_the_same_de(plx_run, tmp_path, monke
         np.testing.assert_array_equal(store.gene(j), X[:, j])
     np.testing.assert_allclose(store.moments[0], X.sum(0, dtype=np.float64), rtol=1e-9)
     np.testing.assert_allclose(store.moments[1], np.square(X, dtype=np.float64).sum(0), rtol=1e-9)
-    for share in (0.3, 0.1):  # one pass over the store (centred float32 products), and the gathered cells
+    for share in (0.3, 0.05):  # one pass over the store (centred float32 products), and the gathered cells
         mask = np.random.default_rng(0).random(len(X)) < share
         got = selection_vs_rest(store, mask, genes=backed.var_names)  # the store's own moments
         ref = selection_vs_rest(X, mask, genes=backed.var_names)
@@ -132,3 +132,23 @@ def test_any_gene_of_the_input_colours_the_cells(plx_run, tmp_path):
     assert "input expression; not a model gene" in umap_figure(run, color_by="gene", gene=outside).layout.title.text
     inside = run.genes[0]
     assert np.allclose(run.gene(inside), np.asarray(a.X[:, 0]).ravel())
+
+
+def test_a_block_is_read_whole_through_short_reads_and_a_truncated_store_is_an_error(tmp_path):
+    import io
+
+    class Trickle(io.RawIOBase):  # gives at most 5 bytes a read, as a read may
+        def __init__(self, data):
+            self.data, self.at = data, 0
+
+        def readinto(self, b):
+            n = min(5, len(b), len(self.data) - self.at)
+            b[:n] = self.data[self.at:self.at + n]
+            self.at += n
+            return n
+
+    values = np.arange(12, dtype=np.float32)
+    out = expression._read_into(Trickle(values.tobytes()), np.empty(12, np.float32), tmp_path / "x.f32")
+    np.testing.assert_array_equal(out, values)
+    with pytest.raises(OSError, match="x.f32 is shorter than its shape"):
+        expression._read_into(Trickle(values[:7].tobytes()), np.empty(12, np.float32), tmp_path / "x.f32")
