@@ -102,24 +102,27 @@ def browser():
     return webdriver.Chrome(options=chrome_options())
 
 
-# Polls a condition (a function body, which may read ``arguments``) inside the page every 10 ms and calls back
-# once it holds: one WebDriver command per wait. Polling from Python (a command every 20 ms) cost the renderer,
-# chromedriver and this process CPU that the page and server being timed share on this machine's two cores.
+# Runs ``action`` (a function body, or none) and polls a condition (a function body; both may read ``arguments``)
+# inside the page every 5 ms, then calls back with the ms from just before the action until the condition held:
+# one WebDriver command per wait, timed in the page. Polling from Python (a command every 20 ms) cost the
+# renderer, chromedriver and this process CPU that the page and server being timed share on this machine's 2 cores.
 WAIT_IN_PAGE = """
 var cond = new Function(arguments[0]), args = arguments[1], done = arguments[arguments.length - 1];
 var t0 = performance.now();
+if (arguments[2]) { new Function(arguments[2]).apply(null, args); }
 (function poll() {
   var ok = false;
   try { ok = cond.apply(null, args); } catch (e) {}
-  if (ok) { done(performance.now() - t0); } else { setTimeout(poll, 10); }
+  if (ok) { done(performance.now() - t0); } else { setTimeout(poll, 5); }
 })();
 """
 
 
-def wait_until(driver, script: str, *, timeout: float = 300, args=()) -> float:
-    """Seconds until ``script`` (a function body returning a truth value) holds in the page, polled in the page."""
+def wait_until(driver, script: str, *, timeout: float = 300, args=(), action: str | None = None) -> float:
+    """Seconds until ``script`` (a function body returning a truth value) holds in the page, polled and timed
+    in the page from just before ``action`` (a function body run first, e.g. a gesture), when given."""
     driver.set_script_timeout(timeout)
-    return driver.execute_async_script(WAIT_IN_PAGE, script, list(args)) / 1000
+    return driver.execute_async_script(WAIT_IN_PAGE, script, list(args), action) / 1000
 
 
 # Runs in the page before its own scripts: records (ms since navigation start) the first frame in which the main
@@ -161,14 +164,6 @@ return info.indexOf(' of ') > 0 && (!conf || conf.textContent.indexOf('selection
 SELECT_LEFT_HALF = """var g = document.querySelector('#umap .js-plotly-plot');
 var xa = g._fullLayout.xaxis.range, ya = g._fullLayout.yaxis.range;
 Plotly.relayout(g, {dragmode: 'select', selections: [{type: 'rect', x0: xa[0], x1: (xa[0] + xa[1]) / 2, y0: ya[0], y1: ya[1]}]});"""
-# Selects the left half of the main UMAP and calls back with the ms until every linked panel shows it (ALL_LINKED),
-# timed and polled in the page.
-SELECTION = """var ids = arguments[0], done = arguments[arguments.length - 1];
-var linked = new Function(%s);
-var t0 = performance.now();
-%s
-(function poll() { if (linked(ids)) { done(performance.now() - t0); } else { setTimeout(poll, 5); } })();
-""" % (json.dumps(ALL_LINKED), SELECT_LEFT_HALF)
 
 
 def callback_stats(log: Path, since: float) -> dict:
@@ -228,7 +223,8 @@ def measure_browser(run_path: Path, work: Path, *, drawn: int, workers: int = 2,
         out["recolour_callbacks"] = callback_stats(log, t)
         time.sleep(1.0)
         t = time.time()
-        out["selection_to_all_linked_panels_s"] = round(d.execute_async_script(SELECTION, list(SCATTERS)) / 1000, 2)
+        out["selection_to_all_linked_panels_s"] = round(wait_until(d, ALL_LINKED, args=(list(SCATTERS),),
+                                                                  action=SELECT_LEFT_HALF), 2)
         out["selection_callbacks"] = callback_stats(log, t)
         out["selected"] = d.find_element("css selector", "#selection-info").text
         out["browser_console_errors"] = [e["message"][:200] for e in d.get_log("browser") if e["level"] == "SEVERE"]
