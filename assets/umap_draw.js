@@ -1,20 +1,33 @@
 /* The explore page's main UMAP, drawn in the browser (dashboard/pages/explore_umap_draw.py): the drawn cells'
-   positions arrive once per run (umap-cells), each colouring as one code per cell (umap-colour); this splits the
-   cells into one trace per group, as the server's embedding figure does, and keeps the current selection.
-   Arrays are base64 of little-endian typed arrays. */
+   positions arrive once per run (umap-cells: uint16 steps of each axis's range), each colouring as one code per
+   cell (umap-colour); this splits the cells into one trace per group, as the server's embedding figure does, and
+   keeps the current selection. Arrays are base64 of little-endian typed arrays. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     umap: {
         decode: function (b64, Type) {
-            var text = atob(b64), bytes = new Uint8Array(text.length);
-            for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
-            return new Type(bytes.buffer);
+            var bytes;
+            if (Uint8Array.fromBase64) { bytes = Uint8Array.fromBase64(b64); } else {
+                var text = atob(b64);
+                bytes = new Uint8Array(text.length);
+                for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
+            }
+            return new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
+        },
+        positions: function (axis) {
+            // one axis: uint16 steps of its range (value = lo + q * step), or float32 where a position is missing
+            var self = window.dash_clientside.umap;
+            if (axis.f) { return self.decode(axis.f, Float32Array); }
+            var q = self.decode(axis.q, Uint16Array), out = new Float32Array(q.length);
+            for (var i = 0; i < q.length; i++) { out[i] = axis.lo + q[i] * axis.step; }
+            return out;
         },
         cells: function (cells) {
-            // decoded once per run (a recolour reuses them)
-            var self = window.dash_clientside.umap, key = cells.run + ':' + cells.n + ':' + cells.x.length;
+            // decoded once per run (a recolour reuses them); rows absent: every cell is drawn, in order
+            var self = window.dash_clientside.umap, key = cells.run + ':' + cells.n + ':' + (cells.x.q || cells.x.f).length;
             if (!self._cells || self._cells.key !== key) {
-                self._cells = {key: key, x: self.decode(cells.x, Float32Array), y: self.decode(cells.y, Float32Array),
-                               rows: self.decode(cells.rows, Int32Array)};
+                var rows = cells.rows ? self.decode(cells.rows, Int32Array) : new Int32Array(cells.n);
+                if (!cells.rows) { for (var i = 0; i < cells.n; i++) { rows[i] = i; } }
+                self._cells = {key: key, x: self.positions(cells.x), y: self.positions(cells.y), rows: rows};
             }
             return self._cells;
         },

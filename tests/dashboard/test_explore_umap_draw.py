@@ -7,12 +7,19 @@ import numpy as np
 import pandas as pd
 
 from dashboard.figures.embedding import COLOUR_LEVELS, colour_groups
-from dashboard.pages.explore_umap_draw import umap_cells, umap_colour
+from dashboard.pages.explore_umap_draw import _positions as encode_positions, umap_cells, umap_colour
 from dashboard.results import RunData
 
 
 def _array(b64: str, dtype) -> np.ndarray:
     return np.frombuffer(base64.b64decode(b64), dtype=np.dtype(dtype).newbyteorder("<"))
+
+
+def _positions(axis: dict) -> np.ndarray:
+    """What assets/umap_draw.js rebuilds from one axis of ``umap_cells``."""
+    if "f" in axis:
+        return _array(axis["f"], np.float32)
+    return (axis["lo"] + _array(axis["q"], np.uint16) * axis["step"]).astype(np.float32)
 
 
 def test_draw_001_cells_are_the_drawn_cells_positions_and_rows(plx_run, tmp_path):
@@ -21,8 +28,21 @@ def test_draw_001_cells_are_the_drawn_cells_positions_and_rows(plx_run, tmp_path
     d = run.display_index
     assert cells["n"] == len(d) == 50 and cells["run"] == run.path
     np.testing.assert_array_equal(_array(cells["rows"], np.int32), d)
-    np.testing.assert_allclose(_array(cells["x"], np.float32), run.obsm("X_umap")[d, 0])
-    np.testing.assert_allclose(_array(cells["y"], np.float32), run.obsm("X_umap")[d, 1])
+    for k, axis in enumerate("xy"):
+        truth = run.obsm("X_umap")[d, k]
+        span = truth.max() - truth.min()
+        # within half a step of 1/65,535 of the range; the extremes exact
+        np.testing.assert_allclose(_positions(cells[axis]), truth, rtol=0, atol=span / 65_535 / 2 + 1e-5 * span)
+        assert _positions(cells[axis]).min() == np.float32(truth.min())
+
+
+def test_draw_001b_every_cell_drawn_sends_no_rows_and_a_missing_position_keeps_floats(plx_run, tmp_path):
+    run = RunData(str(plx_run), max_display=100_000, expression_dir=tmp_path)
+    cells = umap_cells(run)
+    assert cells["rows"] is None and cells["n"] == run.n  # the browser counts 0..n-1
+    v = np.array([0.5, np.nan, 2.0])
+    np.testing.assert_array_equal(_positions(encode_positions(v)), v.astype(np.float32))
+    np.testing.assert_array_equal(_positions(encode_positions(np.full(4, 3.0))), np.full(4, 3.0, np.float32))
 
 
 def test_draw_002_a_categorical_colouring_is_each_cells_group(plx_run, tmp_path):
