@@ -248,7 +248,10 @@ def register(app, store, cache) -> None:
     @app.callback(Output("mis-body", "children"), Output("linked-panels", "children"), Input("panels-run", "data"),
                   State("linked-panels", "children"))
     def mount_linked_panels(path, mounted):
-        if not path or mounted:
+        if not path:
+            raise PreventUpdate
+        open_run(path).build_expression_in_background()  # the run's UMAP is drawn: DEGs and gene colours come next
+        if mounted:
             raise PreventUpdate
         return linked_panels()
 

@@ -1,5 +1,7 @@
 import shutil
+import time
 
+import anndata as ad
 import pytest
 
 import numpy as np
@@ -106,3 +108,20 @@ def test_private_results_are_listed_and_opened_by_their_owner_only(plx_run, tmp_
     with pytest.raises(DataError, match="private to its owner"):
         store.open(str(folder / "alices.h5ad"), user="bob")
     assert store.open(str(folder / "alices.h5ad"), user="alice").n > 0
+
+
+def test_opening_a_run_builds_no_expression_store_until_asked_and_then_once(plx_run, tmp_path):
+    folder = tmp_path / "pre"
+    folder.mkdir()
+    shutil.copy(plx_run, folder / "run.h5ad")
+    store, _ = _store(folder, tmp_path)
+    run = store.open(str(folder / "run.h5ad"))
+    assert not list(store.expression_dir.glob("*.f32"))  # a first view's draw does not share the CPU with a build
+    run.build_expression_in_background()
+    run.build_expression_in_background()  # once per opened run
+    deadline = time.monotonic() + 60
+    while not list(store.expression_dir.glob("*.f32")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(list(store.expression_dir.glob("*.f32"))) == 1
+    X = np.asarray(ad.read_h5ad(plx_run).X, dtype=np.float32)
+    np.testing.assert_array_equal(run.expression.gene(0), X[:, 0])
